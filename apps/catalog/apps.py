@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "apps.catalog"
+    label = "catalog"
+    verbose_name = "Data catalog"
+
+    def ready(self) -> None:
+        from apps.catalog.models import Dataset
+        from apps.core.assets import register_asset
+
+        register_asset(Dataset, label="Dataset", icon="table", section="catalog")

@@ -1,0 +1,17 @@
+"""Top-level routes. Each app owns its own urls.py (HTML) and api/urls.py (REST)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("", include("apps.core.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("teams/", include("apps.teams.urls")),
+    path("jobs/", include("apps.jobs.urls")),
+    path("catalog/", include("apps.catalog.urls")),
+    path("api/v1/", include("portal.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
