@@ -12,6 +12,7 @@ import os
 import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+os.environ.setdefault("ATRIUM_FAST_PASSWORDS", "1")
 
 PASSWORD = "correct-horse-battery-staple"
 
