@@ -1,9 +1,14 @@
 """/api/v1/: every app's REST routes."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from apps.core.api.exceptions import api_not_found
 
 urlpatterns = [
     path("", include("apps.teams.api.urls")),
     path("", include("apps.jobs.api.urls")),
     path("", include("apps.catalog.api.urls")),
 ]
+
+# Last, whatever is added above: an unknown API route is a JSON 404, not an HTML page.
+urlpatterns += [re_path(r"^.*$", api_not_found, name="api-not-found")]

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -14,7 +15,7 @@ from django.utils.text import slugify
 from apps.core.history import acting_user
 from apps.teams.models import Membership, PersonalAccessToken, Team
 
-TOKEN_PREFIX = "atr_"
+TOKEN_PREFIX = "atr_"  # noqa: S105 -- a public marker that makes leaked tokens greppable, not a secret
 
 
 @transaction.atomic
@@ -23,6 +24,21 @@ def team_create(*, name: str, kind: str, by, slug: str = "", description: str = 
     slug = slug or slugify(name)[:60]
     group, _ = Group.objects.get_or_create(name=f"team:{slug}")
     team = Team(name=name, slug=slug, kind=kind, description=description, group=group)
+    team.full_clean()
+    with acting_user(by):
+        team.save()
+    return team
+
+
+@transaction.atomic
+def team_update(*, team: Team, by, **changes) -> Team:
+    """Change a team's name, kind or description (its slug and group stay put)."""
+    allowed = {"name", "kind", "description"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"Cannot change {sorted(unknown)} on a team.")
+    for field, value in changes.items():
+        setattr(team, field, value)
     team.full_clean()
     with acting_user(by):
         team.save()
@@ -53,11 +69,14 @@ def membership_remove(*, membership: Membership, by) -> None:
 
 
 def token_digest(raw_token: str) -> str:
+    """SHA-256 of the raw token: tokens are random and long, so a fast hash is enough."""
     return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
 def token_issue(*, user, name: str, expires_at: datetime | None = None) -> tuple[PersonalAccessToken, str]:
     """Issue a personal access token; returns the row and the raw token, which is never stored."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = PersonalAccessToken(
         user=user, name=name, prefix=raw[:12], digest=token_digest(raw), expires_at=expires_at
@@ -69,6 +88,7 @@ def token_issue(*, user, name: str, expires_at: datetime | None = None) -> tuple
 
 
 def token_revoke(*, token: PersonalAccessToken, by) -> PersonalAccessToken:
+    """Revoke a token for good; revoking twice keeps the first revocation time."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         with acting_user(by):
