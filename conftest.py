@@ -17,6 +17,14 @@ os.environ.setdefault("ATRIUM_FAST_PASSWORDS", "1")
 PASSWORD = "correct-horse-battery-staple"
 
 
+def pytest_configure(config):
+    # pytest-django imports settings before this file runs, so the variable above comes too late
+    # for base.py; set the fast hasher here as well (PBKDF2 would dominate the suite's time).
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     def make(username: str, **extra):

@@ -1,0 +1,95 @@
+"""Writes for the demo organisation: create what is missing, never change what exists."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from guardian.shortcuts import assign_perm
+
+from apps.catalog.models import Dataset
+from apps.catalog.services import dataset_create
+from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_PASSWORD, GRANTS, PEOPLE, TEAMS
+from apps.teams.models import Membership, Team
+from apps.teams.services import membership_set, team_create
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
+    """Build the demo organisation's missing pieces; returns what was created (empty the second time)."""
+    created: Counter[str] = Counter()
+    password_hash = make_password(password)  # hashed once: every demo account shares it
+    admin = _user_ensure(
+        username=ADMIN_USERNAME,
+        first_name="Ada",
+        last_name="Admin",
+        password_hash=password_hash,
+        created=created,
+        is_staff=True,
+        is_superuser=True,
+    )
+    teams = {team.name: _team_ensure(spec=team, by=admin, created=created) for team in TEAMS}
+    for person in PEOPLE:
+        is_officer = any(role == "data_officer" for _, role in person.memberships)
+        user = _user_ensure(
+            username=person.username,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            password_hash=password_hash,
+            created=created,
+            is_staff=is_officer,
+        )
+        for team_name, role in person.memberships:
+            if not Membership.objects.filter(team=teams[team_name], user=user).exists():
+                membership_set(team=teams[team_name], user=user, role=role, by=admin)
+                created["memberships"] += 1
+    datasets = {}
+    for spec in DATASETS:
+        team = teams[spec.team]
+        dataset = Dataset.objects.filter(team=team, name=spec.name).first()
+        if dataset is None:
+            dataset = dataset_create(
+                team=team,
+                by=admin,
+                name=spec.name,
+                visibility=spec.visibility,
+                domain=spec.domain,
+                description=spec.description,
+            )
+            created["datasets"] += 1
+        datasets[(spec.team, spec.name)] = dataset
+    for owner, dataset_name, grantee in GRANTS:
+        dataset, group = datasets[(owner, dataset_name)], teams[grantee].group
+        if not Dataset.group_grant_model.objects.filter(
+            content_object=dataset, group=group, permission__codename="view_dataset"
+        ).exists():
+            assign_perm("catalog.view_dataset", group, dataset)
+            created["grants"] += 1
+    return dict(created)
+
+
+def _user_ensure(*, username: str, password_hash: str, created: Counter, **fields):
+    """The user named `username`, created with `password_hash` when missing (else left alone)."""
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        user = user_model(
+            username=username, email=f"{username}@atrium.example", password=password_hash, **fields
+        )
+        user.save()
+        created["users"] += 1
+    return user
+
+
+def _team_ensure(*, spec, by, created: Counter) -> Team:
+    """The team named like `spec`, created when missing."""
+    team = Team.objects.filter(name=spec.name).first()
+    if team is None:
+        team = team_create(name=spec.name, kind=spec.kind, description=spec.description, by=by)
+        created["teams"] += 1
+    return team
