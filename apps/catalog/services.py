@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -26,12 +27,22 @@ def dataset_unique_slug(*, team: Team, name: str, exclude_pk: int | None = None)
     return slug
 
 
+def dataset_name_check(*, team: Team, name: str, exclude_pk: int | None = None) -> None:
+    """Refuse a name another dataset of `team` already has (ignoring case), as an error on `name`."""
+    taken = Dataset.objects.filter(team=team, name__iexact=(name or "").strip()).exclude(pk=exclude_pk)
+    if name and taken.exists():
+        raise ValidationError(
+            {"name": f"{team.name} already has a dataset named “{name}”. Choose another name."}
+        )
+
+
 @transaction.atomic
 def dataset_create(*, team: Team, by, name: str, **data) -> Dataset:
     """Register a dataset for `team`; its slug is derived from the name."""
     unknown = set(data) - DATASET_FIELDS
     if unknown:
         raise ValueError(f"Unknown dataset fields {sorted(unknown)}.")
+    dataset_name_check(team=team, name=name)
     dataset = Dataset(team=team, name=name, slug=dataset_unique_slug(team=team, name=name), **data)
     dataset.full_clean()
     with acting_user(by):
@@ -45,6 +56,8 @@ def dataset_update(*, dataset: Dataset, by, **changes) -> Dataset:
     unknown = set(changes) - DATASET_FIELDS
     if unknown:
         raise ValueError(f"Cannot change {sorted(unknown)} on a dataset.")
+    if "name" in changes:
+        dataset_name_check(team=dataset.team, name=changes["name"], exclude_pk=dataset.pk)
     for field, value in changes.items():
         setattr(dataset, field, value)
     dataset.full_clean()

@@ -1,31 +1,66 @@
-"""Navigation for the base layout: one entry per area, marking the ones not built yet."""
+"""Navigation for the base layout: one entry per area, marking the ones not built yet.
 
+Runs on every page, so it never touches the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-NAVIGATION = [
-    # (label, url name, Tabler icon, built?)
-    ("Home", "home", "home"),
-    ("Catalog", "catalog:dataset_list", "database"),
-    ("Quality", "section:quality", "shield-check"),
-    ("Community", "section:community", "messages"),
-    ("Experiments", "section:experiments", "flask"),
-    ("Models", "section:models", "box"),
-    ("SLAs", "section:slas", "target-arrow"),
-    ("Dashboards", "section:dashboards", "chart-bar"),
-    ("Search", "section:search", "search"),
-    ("Jobs", "jobs:job_list", "player-play"),
-    ("Teams", "teams:team_list", "users-group"),
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    icon: str  # a Tabler icon name
+    group: str  # sidebar heading; "" for the top entry
+    built: bool = True
+
+
+NAVIGATION: list[NavEntry] = [
+    NavEntry("Home", "home", "home", ""),
+    NavEntry("Catalog", "catalog:dataset_list", "database", "Data"),
+    NavEntry("Quality", "section:quality", "shield-check", "Data", built=False),
+    NavEntry("Community", "section:community", "messages", "Data", built=False),
+    NavEntry("Experiments", "section:experiments", "flask", "Machine learning", built=False),
+    NavEntry("Models", "section:models", "box", "Machine learning", built=False),
+    NavEntry("SLAs", "section:slas", "target-arrow", "Operations", built=False),
+    NavEntry("Dashboards", "section:dashboards", "chart-bar", "Operations", built=False),
+    NavEntry("Search", "section:search", "search", "Operations", built=False),
+    NavEntry("Jobs", "jobs:job_list", "player-play", "Operations"),
+    NavEntry("Teams", "teams:team_list", "users-group", "Organisation"),
 ]
 
+# Where the search box sends its query; the search area replaces the placeholder later.
+SEARCH_URL_NAME = "section:search"
 
-def navigation(request):
-    items = []
+
+def _reverse_or_none(url_name: str) -> str | None:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+def navigation(request) -> dict:
+    """Sidebar entries grouped by area, the active one marked, plus layout flags."""
     path = request.path
-    for label, url_name, icon in NAVIGATION:
-        try:
-            url = reverse(url_name)
-        except NoReverseMatch:
+    groups: list[dict] = []
+    for entry in NAVIGATION:
+        url = _reverse_or_none(entry.url_name)
+        if url is None:
             continue
         active = path == url if url == "/" else path.startswith(url)
-        items.append({"label": label, "url": url, "icon": icon, "active": active})
-    return {"navigation": items}
+        item = {"label": entry.label, "url": url, "icon": entry.icon, "active": active, "built": entry.built}
+        if not groups or groups[-1]["label"] != entry.group:
+            groups.append({"label": entry.group, "items": []})
+        groups[-1]["items"].append(item)
+    return {
+        "navigation": [item for group in groups for item in group["items"]],
+        "navigation_groups": groups,
+        "search_url": _reverse_or_none(SEARCH_URL_NAME) or "",
+        "show_demo_hint": settings.DEBUG,
+    }

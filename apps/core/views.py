@@ -3,22 +3,70 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
 
 from apps.core import operations
 from apps.core.permissions import Action
 
 SECTIONS = {
-    "quality": ("Quality", "Data-quality checks run by background jobs, scored and alerted on."),
-    "community": ("Community", "Discussions and ideas on every asset, mentions and notifications."),
-    "experiments": ("Experiments", "Experiment tracking compatible with the MLflow client, and training jobs."),
-    "models": ("Models", "The model registry: versions, approvals, canary and blue/green releases, serving."),
-    "slas": ("SLAs", "Shared KPIs and SLOs between data science and IT, error budgets and breaches."),
-    "dashboards": ("Dashboards", "Organisation dashboards of delivery KPIs and SLOs."),
-    "search": ("Search", "One search across datasets, columns, glossary, discussions, runs and models."),
+    # slug: (title, purpose, Tabler icon, what it will let people do)
+    "quality": (
+        "Quality",
+        "Data-quality checks run by background jobs, scored and alerted on.",
+        "shield-check",
+        [
+            "Suggested checks from a dataset's profile",
+            "Scheduled suites with a score and its trend",
+            "Failing checks on your datasets, on your home page",
+        ],
+    ),
+    "community": (
+        "Community",
+        "Discussions and ideas on every asset, mentions and notifications.",
+        "messages",
+        ["A discussion tab on every dataset, experiment and model", "Ideas with votes", "Announcements"],
+    ),
+    "experiments": (
+        "Experiments",
+        "Experiment tracking compatible with the MLflow client, and training jobs.",
+        "flask",
+        [
+            "Runs with params, metrics and artifacts",
+            "Run comparison charts",
+            "Training jobs on a catalog dataset",
+        ],
+    ),
+    "models": (
+        "Models",
+        "The model registry: versions, approvals, canary and blue/green releases, serving.",
+        "box",
+        [
+            "Versions with approvals",
+            "Canary, blue/green and champion/challenger releases",
+            "Drift and accuracy monitoring",
+        ],
+    ),
+    "slas": (
+        "SLAs",
+        "Shared KPIs and SLOs between data science and IT, error budgets and breaches.",
+        "target-arrow",
+        ["SLOs with their remaining error budget", "Breaches and who owns them", "Agreements between teams"],
+    ),
+    "dashboards": (
+        "Dashboards",
+        "Organisation dashboards of delivery KPIs and SLOs.",
+        "chart-bar",
+        ["Delivery KPIs per team", "SLO burn-down", "Every chart's data as CSV"],
+    ),
+    "search": (
+        "Search",
+        "One search across datasets, columns, glossary, discussions, runs and models.",
+        "search",
+        ["Results from every asset type you may see", "Filters by team, tag and type"],
+    ),
 }
 
 
@@ -48,17 +96,26 @@ class ObjectHistoryView(RestrictedQuerysetMixin, DetailView):
 
     template_name = "core/object_history.html"
     history_page_size = 25
+    # Breadcrumb to the list the object belongs to: (label, url name).
+    list_crumb: tuple[str, str] | None = None
 
     def get_context_data(self, **kwargs):
-        from apps.core.history import field_changes
+        from apps.core.assets import asset_type
+        from apps.core.selectors import history_page
 
         context = super().get_context_data(**kwargs)
-        records = self.object.history.select_related("history_user").order_by("-history_date", "-history_id")
-        page = Paginator(records, self.history_page_size).get_page(self.request.GET.get("page"))
-        context["history_page"] = page
-        context["history_rows"] = [
-            {"record": record, "changes": field_changes(record)} for record in page.object_list
-        ]
+        page, rows = history_page(
+            self.object, page_number=self.request.GET.get("page"), page_size=self.history_page_size
+        )
+        registered = asset_type(self.object)
+        context.update(
+            page_obj=page,
+            history_page=page,
+            history_rows=rows,
+            object_kind=registered.label if registered else self.object._meta.verbose_name.capitalize(),
+            object_icon=registered.icon if registered else "history",
+            list_crumb=(self.list_crumb[0], reverse(self.list_crumb[1])) if self.list_crumb else None,
+        )
         return context
 
 
@@ -68,6 +125,8 @@ def get_restricted_object_or_404(model, user, action: str = Action.VIEW, **looku
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
+    """The signed-in person's teams, running jobs and what their teams did lately."""
+
     template_name = "core/home.html"
 
     def get_context_data(self, **kwargs):
@@ -76,6 +135,17 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(home_summary(user=self.request.user))
         return context
+
+
+class HomeJobsPartialView(LoginRequiredMixin, TemplateView):
+    """The home page's running-jobs card, polled by htmx while jobs are active."""
+
+    template_name = "core/_home_jobs.html"
+
+    def get_context_data(self, **kwargs):
+        from apps.core.selectors import running_jobs
+
+        return super().get_context_data(running_jobs=running_jobs(user=self.request.user), **kwargs)
 
 
 class SectionPlaceholderView(LoginRequiredMixin, TemplateView):
@@ -87,15 +157,17 @@ class SectionPlaceholderView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         if self.section not in SECTIONS:
             raise Http404
-        title, purpose = SECTIONS[self.section]
-        return super().get_context_data(title=title, purpose=purpose, **kwargs)
+        title, purpose, icon, features = SECTIONS[self.section]
+        return super().get_context_data(title=title, purpose=purpose, icon=icon, features=features, **kwargs)
 
 
 def healthz(request) -> JsonResponse:
     """200 when the database and the broker answer, 503 with the failing part otherwise."""
     checks = operations.health_checks()
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )
 
 
 def metrics(request) -> HttpResponse:

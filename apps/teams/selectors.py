@@ -1,0 +1,70 @@
+"""Reads for the team pages. Teams are an organisation-wide directory; their assets are restricted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import Http404
+
+from apps.core.permissions import Action, Role
+from apps.core.selectors import ActivityItem, recent_activity, team_owned_asset_types
+from apps.teams.models import Membership, Team
+
+
+def team_list(*, user) -> QuerySet[Team]:
+    """Every team the user may see, with its member count and the user's own role (one query)."""
+    my_role = Membership.objects.filter(team=OuterRef("pk"), user_id=user.pk).values("role")[:1]
+    return (
+        Team.objects.restrict(user, Action.VIEW)
+        .annotate(member_count=Count("memberships", distinct=True), my_role=Subquery(my_role))
+        .order_by("name")
+    )
+
+
+def team_get(*, user, slug: str) -> Team:
+    """The team with `slug` if the user may see it, else 404."""
+    team = Team.objects.restrict(user, Action.VIEW).filter(slug=slug).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+def team_user_may_manage(*, user, team: Team) -> bool:
+    """Whether `user` may add, change and remove the team's members (its data officers, superusers)."""
+    return Team.objects.restrict(user, Action.MANAGE).filter(pk=team.pk).exists()
+
+
+def team_members(*, team: Team) -> list[Membership]:
+    """The team's memberships with their users, data officers first."""
+    memberships = list(Membership.objects.filter(team=team).select_related("user"))
+    order = {role: index for index, role in enumerate([Role.DATA_OFFICER, *Role.values])}
+    memberships.sort(key=lambda m: (order.get(m.role, 99), m.user.get_username()))
+    return memberships
+
+
+@dataclass
+class TeamAssetGroup:
+    label: str
+    icon: str
+    items: list
+
+
+def team_assets(*, user, team: Team, limit: int = 50) -> list[TeamAssetGroup]:
+    """The team's assets the viewer may see, per registered asset type (one query per type)."""
+    groups = []
+    for asset in team_owned_asset_types():
+        rows = list(
+            asset.model.objects.restrict(user, Action.VIEW).filter(team=team).order_by("name")[:limit]
+        )
+        groups.append(TeamAssetGroup(label=asset.label, icon=asset.icon, items=rows))
+    return groups
+
+
+def team_activity(*, user, team: Team, limit: int = 20) -> list[ActivityItem]:
+    """Recent changes to the team, its members and the assets of it the viewer may see."""
+    return recent_activity(user=user, team_ids=[team.pk], limit=limit)
+
+
+def team_role_count(*, team: Team, role: str) -> int:
+    return Membership.objects.filter(team=team, role=role).count()
