@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("account/", include("apps.teams.account_urls")),
     path("admin/", admin.site.urls),
     path("teams/", include("apps.teams.urls")),
     path("jobs/", include("apps.jobs.urls")),
