@@ -171,3 +171,14 @@ def test_swagger_ui_loads_only_local_assets(alice):
     assert urls, "Swagger UI should reference its scripts and styles"
     assert all(url.startswith("/") for url in urls), urls
     assert not re.search(r"https?://(?!testserver)", html.replace("http://testserver", ""))
+
+
+def test_a_browser_gets_json_errors_never_html(alice):
+    client = client_for(alice)
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for path in ("/api/v1/datasets/999999/", "/api/v1/datasets/", "/api/v1/nothing/"):
+        response = client.get(path, HTTP_ACCEPT=accept)
+        assert response["Content-Type"].startswith("application/json"), path
+    only_html = client.get("/api/v1/datasets/", HTTP_ACCEPT="text/html")
+    assert only_html.status_code == 406
+    assert only_html["Content-Type"].startswith("application/json")
