@@ -34,8 +34,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
         token = token_authenticate(parts[1])
         if token is None:
+            request.bearer_error = "invalid_token"
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         return token.user, token
 
     def authenticate_header(self, request) -> str:
-        return f'{self.keyword} realm="api"'
+        # RFC 6750: say why a presented token was refused; a bare challenge when none was sent.
+        error = getattr(request, "bearer_error", None)
+        return f'{self.keyword} realm="api", error="{error}"' if error else f'{self.keyword} realm="api"'

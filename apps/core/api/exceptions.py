@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 logger = logging.getLogger(__name__)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
 
 _CODES: list[tuple[type[Exception], str, str]] = [
     (exceptions.NotAuthenticated, "unauthenticated", "Authentication credentials were not provided."),
@@ -28,6 +36,7 @@ _CODES: list[tuple[type[Exception], str, str]] = [
     (exceptions.UnsupportedMediaType, "unsupported_media_type", "Unsupported media type."),
     (exceptions.Throttled, "throttled", "Too many requests."),
     (exceptions.ParseError, "malformed", "Malformed request body."),
+    (PayloadTooLarge, "too_large", "The request body is too large."),
 ]
 
 
@@ -48,7 +57,11 @@ def _fields(detail) -> dict:
 
 def json_exception_handler(exc, context):
     """DRF's handler, with Django's 404/403/ValidationError mapped and a uniform JSON body."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request was refused as malformed.")
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -56,7 +69,11 @@ def json_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
-        return None
+        # A bug, not bad input: log it with its traceback and still answer in JSON.
+        logger.exception("Unhandled error in API view %s", context.get("view").__class__.__name__)
+        set_rollback()
+        body = {"error": "server_error", "detail": "Something went wrong on our side; it has been logged."}
+        return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         body = {"error": "invalid", "detail": "The request has invalid fields.", "fields": _fields(data)}

@@ -182,3 +182,19 @@ def test_a_browser_gets_json_errors_never_html(alice):
     only_html = client.get("/api/v1/datasets/", HTTP_ACCEPT="text/html")
     assert only_html.status_code == 406
     assert only_html["Content-Type"].startswith("application/json")
+
+
+def test_an_unexpected_error_is_logged_and_answered_in_json(caplog):
+    response = json_exception_handler(ZeroDivisionError("boom"), {"view": None})
+    assert response.status_code == 500
+    assert response.data["error"] == "server_error"
+    assert "boom" not in str(response.data)
+    assert "Unhandled error" in caplog.text
+
+
+def test_a_body_over_the_upload_limit_is_a_json_413(alice, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"team": "fraud-analytics", "name": "' + "x" * 2000 + '"}'
+    response = client_for(alice).post("/api/v1/datasets/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"

@@ -28,7 +28,9 @@ def assert_401_json(response):
 
 
 def test_no_credentials_is_a_401_with_a_bearer_challenge(alice):
-    assert_401_json(APIClient().get(ME))
+    response = APIClient().get(ME)
+    assert_401_json(response)
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 def test_a_valid_bearer_token_authenticates_its_user(alice):
@@ -56,7 +58,9 @@ def test_an_expired_token_is_a_401(alice):
 def test_a_revoked_token_is_a_401(alice):
     token, raw = token_issue(user=alice, name="gone")
     token_revoke(token=token, by=alice)
-    assert_401_json(bearer(raw).get(ME))
+    response = bearer(raw).get(ME)
+    assert_401_json(response)
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
 
 
 def test_a_token_of_an_inactive_user_is_a_401(alice):
