@@ -1,29 +1,43 @@
 # Atrium: `make run` starts the portal with demo data; `make test` runs the suite.
+# Both create .venv and install the pinned requirements the first time, and again only
+# when a requirements file changes (the stamp file records the last install).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-requirements
+REQUIREMENTS := $(wildcard requirements/*.txt)
+PYTEST := $(PY) -m pytest
 
-.PHONY: run test test-services test-browser lint format bench clean
+export PORT
 
-$(STAMP): requirements/base.txt requirements/test.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements/test.txt
-	touch $(STAMP)
+.PHONY: run install test test-services test-browser test-all lint format check-deploy bench clean
 
 run: $(STAMP)
-	PORT=$(PORT) $(PY) -m portal.run
+	$(PY) -m portal.run
 
+install: $(STAMP)
+
+$(STAMP): $(REQUIREMENTS)
+	@test -x $(PY) || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/test.txt
+	@touch $(STAMP)
+
+# The whole suite on the embedded default: SQLite and the filesystem broker, with real
+# worker processes for the tests marked `worker`. Needs nothing but Python.
 test: $(STAMP)
-	$(PY) -m pytest -m "not browser and not services"
+	$(PYTEST) -m "not browser and not services"
 
+# The same suite plus the `services` tests, against PostgreSQL and Redis given by
+# DATABASE_URL and CELERY_BROKER_URL; a missing service is a failure, not a skip.
 test-services: $(STAMP)
-	REQUIRE_SERVICES=1 $(PY) -m pytest -m "not browser"
+	REQUIRE_SERVICES=1 $(PYTEST) -m "not browser"
 
+# Pages in headless Chromium (Debian's chromium package); screenshots land in var/screenshots/.
 test-browser: $(STAMP)
-	$(PY) -m pytest -m browser
+	$(PYTEST) -m browser
+
+test-all: test test-browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -32,6 +46,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+check-deploy: $(STAMP)
+	DJANGO_SETTINGS_MODULE=portal.settings.production $(PY) manage.py check --deploy --fail-level WARNING
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
