@@ -17,7 +17,7 @@ class DatasetFilterForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=None, required=False, to_field_name="slug", empty_label="All teams"
     )
-    visibility = forms.ChoiceField(choices=[("", "Any visibility"), *Visibility.choices], required=False)
+    visibility = forms.ChoiceField(choices=[("", "Any"), *Visibility.choices], required=False)
     sort = forms.ChoiceField(choices=[(key, key) for key in DATASET_SORTS], required=False)
 
     def __init__(self, *args, **kwargs):

@@ -38,7 +38,9 @@ def team_user_may_manage(*, user, team: Team) -> bool:
 def team_members(*, team: Team) -> list[Membership]:
     """The team's memberships with their users, data officers first."""
     memberships = list(Membership.objects.filter(team=team).select_related("user"))
-    order = {role: index for index, role in enumerate([Role.DATA_OFFICER, *Role.values])}
+    order = {Role.DATA_OFFICER: 0}
+    for index, role in enumerate(Role.values, start=1):
+        order.setdefault(role, index)
     memberships.sort(key=lambda m: (order.get(m.role, 99), m.user.get_username()))
     return memberships
 

@@ -22,6 +22,13 @@ def get_item(mapping, key):
 
 
 @register.filter
+def humanize_name(value: str) -> str:
+    """`profile_dataset` → `Profile dataset`: code names made readable."""
+    text = str(value or "").replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@register.filter
 def is_checkbox(bound_field) -> bool:
     return isinstance(bound_field.field.widget, forms.CheckboxInput)
 
