@@ -25,6 +25,18 @@ class DemoPerson(NamedTuple):
     memberships: tuple[tuple[str, str], ...]  # (team name, role)
 
 
+class DemoJob(NamedTuple):
+    kind: str
+    requester: str
+    team: str
+    status: str
+    hours_ago: int
+    params: dict
+    result: dict | None
+    error: str
+    message: str
+
+
 class DemoDataset(NamedTuple):
     team: str
     name: str
@@ -188,3 +200,20 @@ DATASETS: tuple[DemoDataset, ...] = (
 
 # (owning team, dataset name, team granted view): cross-team sharing through guardian.
 GRANTS: tuple[tuple[str, str, str], ...] = (("Fraud Analytics", "Card transactions", "Risk & Finance"),)
+
+# Finished runs of the jobs app's diagnostic kinds (skipped when a kind is not registered).
+DEMO_JOBS: tuple[DemoJob, ...] = (
+    DemoJob(
+        "jobs.demo_countdown", "alice", "Fraud Analytics", "succeeded", 26,
+        {"seconds": 5}, {"seconds": 5, "steps": 20, "attempt": 1, "completions": 1}, "", "Counted down",
+    ),
+    DemoJob(
+        "jobs.demo_countdown", "bob", "Data Platform", "succeeded", 3,
+        {"seconds": 12}, {"seconds": 12, "steps": 48, "attempt": 1, "completions": 1}, "", "Counted down",
+    ),
+    DemoJob(
+        "jobs.demo_failure", "bob", "Data Platform", "failed", 2,
+        {"message": "The nightly export found no new files."}, None,
+        "The nightly export found no new files.", "About to fail",
+    ),
+)  # fmt: skip

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from apps.catalog.models import Dataset
 from apps.catalog.services import dataset_create
-from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_PASSWORD, GRANTS, PEOPLE, TEAMS
+from apps.core.history import acting_user
+from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_JOBS, DEMO_PASSWORD, GRANTS, PEOPLE, TEAMS
 from apps.teams.models import Membership, Team
 from apps.teams.services import membership_set, team_create
 
@@ -70,7 +73,55 @@ def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
         ).exists():
             assign_perm("catalog.view_dataset", group, dataset)
             created["grants"] += 1
+    users = {
+        user.username: user
+        for user in get_user_model().objects.filter(username__in=[p.username for p in PEOPLE])
+    }
+    created["jobs"] += _finished_jobs_ensure(users=users, teams=teams)
+    if not created["jobs"]:
+        del created["jobs"]
     return dict(created)
+
+
+def _finished_jobs_ensure(*, users: dict, teams: dict) -> int:
+    """A few finished jobs of the jobs app's demo kinds, so the jobs page shows a history.
+
+    They are rows of work that already happened, so they are written as finished rather
+    than enqueued: seeding must not depend on a worker being up.
+    """
+    try:
+        from apps.jobs.models import Job
+        from apps.jobs.registry import UnknownJobKind, get_job_kind
+    except ImportError:  # the jobs app offers no registry yet
+        return 0
+    created = 0
+    now = timezone.now()
+    for spec in DEMO_JOBS:
+        try:
+            get_job_kind(spec.kind)
+        except UnknownJobKind:
+            continue
+        requester, team = users[spec.requester], teams[spec.team]
+        if Job.objects.filter(kind=spec.kind, requester=requester, team=team).exists():
+            continue
+        finished_at = now - timedelta(hours=spec.hours_ago)
+        with acting_user(requester):
+            Job.objects.create(
+                kind=spec.kind,
+                status=spec.status,
+                progress=100 if spec.status == "succeeded" else 50,
+                progress_message=spec.message,
+                requester=requester,
+                team=team,
+                params=spec.params,
+                result=spec.result,
+                error=spec.error,
+                attempts=1,
+                started_at=finished_at - timedelta(seconds=spec.params.get("seconds", 1)),
+                finished_at=finished_at,
+            )
+        created += 1
+    return created
 
 
 def _user_ensure(*, username: str, password_hash: str, created: Counter, **fields):

@@ -75,3 +75,16 @@ def test_history_records_the_admin_as_the_author():
 
     authors = set(Dataset.history.values_list("history_user__username", flat=True))
     assert authors == {"admin"}
+
+
+def test_it_leaves_a_few_finished_jobs_of_the_registered_demo_kinds():
+    registry = pytest.importorskip("apps.jobs.registry")
+    from apps.jobs.models import Job
+
+    seed()
+
+    kinds = {kind.name for kind in registry.job_kinds()}
+    jobs = Job.objects.filter(kind__in=kinds)
+    assert jobs.exists()
+    assert set(jobs.values_list("status", flat=True)) <= {"succeeded", "failed"}
+    assert all(job.finished_at and job.requester and job.team for job in jobs)
