@@ -30,6 +30,12 @@ class DatasetListView(LoginRequiredMixin, ListView):
         self.filters = self.filter_form.filters()
         return selectors.dataset_list(user=self.request.user, **self.filters)
 
+    def paginate_queryset(self, queryset, page_size):
+        # A page number out of range or not a number shows the nearest page, never a 404.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
