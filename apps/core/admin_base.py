@@ -24,6 +24,43 @@ from apps.core.querysets import member_team_ids
 _CACHE_ATTRIBUTE = "_atrium_admin_scope"
 
 
+class AtriumAdminSite(admin.AdminSite):
+    """Django's admin site, with "view on site" scoped like every other admin page."""
+
+    site_header = "Atrium administration"
+    site_title = "Atrium admin"
+    index_title = "Your teams' objects"
+
+    def get_urls(self):
+        from django.urls import path
+
+        scoped = path(
+            "r/<path:content_type_id>/<path:object_id>/",
+            self.admin_view(self.view_on_site),
+            name="view_on_site",
+        )
+        return [scoped if getattr(url, "name", None) == "view_on_site" else url for url in super().get_urls()]
+
+    def view_on_site(self, request, content_type_id, object_id):
+        """Redirect to the object's page only if the user's admin may see it; 404 otherwise.
+
+        Django's shortcut redirects for any existing object, which tells a staff
+        user that another team's object exists.
+        """
+        from django.contrib.contenttypes.models import ContentType
+        from django.contrib.contenttypes.views import shortcut
+
+        if not (request.user.is_active and request.user.is_superuser):
+            try:
+                model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
+                model_admin = self._registry.get(model)
+                if model_admin is None or not model_admin.get_queryset(request).filter(pk=object_id).exists():
+                    raise Http404
+            except (ValueError, TypeError, ValidationError, ContentType.DoesNotExist):
+                raise Http404 from None
+        return shortcut(request, content_type_id, object_id)
+
+
 def officer_team_ids(request) -> frozenset[int]:
     """Ids of the teams where the request's user may manage (data officer); cached per request."""
     cache = request.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
