@@ -163,6 +163,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status`; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "apps.jobs.models.JobStatus",
+        "TokenStatusEnum": "apps.teams.api.serializers.TOKEN_STATUSES",
+    },
     "SCHEMA_PATH_PREFIX": r"/api/v1",  # tags operations by resource (teams, datasets …), not "v1"
 }
 
