@@ -208,7 +208,9 @@ def history_rows(records: Sequence[models.Model], older: models.Model | None) ->
     wanted: dict[type[models.Model], set] = defaultdict(set)
     for index, record in enumerate(records):
         previous = chain[index + 1] if index + 1 < len(chain) else None
-        fields = {f.name: f for f in _tracked_fields(record)}
+        # The name first, then the fields in model order: a creation row reads like a card.
+        ordered = sorted(_tracked_fields(record), key=lambda f: f.name != "name")
+        fields = {f.name: f for f in ordered}
         changes = []
         if previous is None or record.history_type == "+":
             for field_object in fields.values():

@@ -48,7 +48,12 @@ def shoot(page, screenshot_dir):
 
     def take(name: str) -> Path:
         path = screenshot_dir / f"{name}.png"
+        # Grow the viewport to the whole page first, so the fixed sidebar spans it in the picture.
+        viewport = page.viewport_size
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": viewport["width"], "height": max(height, viewport["height"])})
         page.screenshot(path=str(path), full_page=True)
+        page.set_viewport_size(viewport)
         return path
 
     return take

@@ -62,6 +62,10 @@ def test_a_data_officer_signs_in_navigates_and_signs_out(page, live_server, orga
         assert page.locator("body").inner_text().strip(), label
         shoot(f"03-nav-{label.lower()}")
 
+    page.get_by_role("link", name=re.compile("Roles and permissions")).click()
+    expect(page.locator("#permission-table")).to_contain_text("Analyst (read-only)")
+    shoot("03-roles")
+    page.goto(f"{live_server.url}/teams/")
     page.get_by_role("link", name="Fraud Analytics").click()
     expect(page.locator("#member-table")).to_contain_text("olivia")
     shoot("04-team-members")
@@ -87,6 +91,16 @@ def test_a_data_officer_signs_in_navigates_and_signs_out(page, live_server, orga
     page.get_by_role("link", name="History").click()
     expect(page.locator("#history-table")).to_contain_text("payments")
     shoot("10-dataset-history")
+
+    page.goto(f"{live_server.url}/catalog/datasets/new/")
+    page.fill("input[name=name]", "Card transactions")
+    page.get_by_role("button", name="Register dataset").click()
+    expect(page.locator("#id_name_errors")).to_contain_text("already has a dataset named")
+    shoot("11-dataset-create-duplicate")
+    page.fill("input[name=name]", "Chargebacks")
+    page.get_by_role("button", name="Register dataset").click()
+    expect(page.locator(".toast")).to_contain_text("Chargebacks")
+    shoot("11-dataset-created-toast")
 
     page.goto(f"{live_server.url}/catalog/datasets/{organisation['dataset'].pk}/edit/")
     page.fill("input[name=name]", "")
