@@ -242,6 +242,35 @@ def api_dataset_list(world):
     return Listing(queries=[{}, {"search": "Card"}, {"team": fraud}, {"visibility": "private"}])
 
 
+# --- creating into another team: refused, whatever Fraud owns -----------------------
+@matrix_case("job-list")
+def api_job_start_for_another_team(world):
+    data = {"kind": "jobs.demo_countdown", "team": world.fraud_team.slug, "params": {"seconds": 1}}
+    return Listing(method="POST", data=data, status=400)
+
+
+@matrix_case("dataset-list")
+def api_dataset_create_in_another_team(world):
+    return Listing(method="POST", data={"name": "Sneaky", "team": world.fraud_team.slug}, status=400)
+
+
+@matrix_case("membership-list")
+def api_membership_create_in_another_team(world):
+    data = {"team": world.fraud_team.slug, "user": "bob", "role": "data_officer"}
+    return Listing(method="POST", data=data, status=403)
+
+
+@matrix_case("team-list")
+def api_team_create(world):
+    return Listing(method="POST", data={"name": "Shadow team", "kind": "business"}, status=403)
+
+
+@matrix_case("catalog:dataset_create")
+def dataset_create_in_another_team(world):
+    data = {"team": world.fraud_team.pk, "name": "Sneaky", "visibility": "private"}
+    return Listing(method="POST", data=data, status=200)  # the form again, with an error on the team
+
+
 # --- admin site, as pam (data officer of Data Platform) ------------------------
 # A read-only or superuser-only admin refuses a change or delete with 403 before any lookup,
 # so 403 is allowed on object routes: the comparison with a missing object proves no leak.
