@@ -40,7 +40,9 @@ class Job(models.Model):
     """A background job (profiling, quality checks, training, drift, SLO evaluation …)."""
 
     kind = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
     progress = models.PositiveSmallIntegerField(default=0)
     progress_message = models.CharField(max_length=255, blank=True)
     requester = models.ForeignKey(
@@ -57,6 +59,8 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the last message for this job was sent to the broker; the sweeper re-sends after a grace.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -64,7 +68,9 @@ class Job(models.Model):
 
     objects = JobQuerySet.as_manager()
     # Progress ticks would flood history; it records status transitions and results.
-    history = HistoricalRecords(excluded_fields=["progress", "progress_message", "heartbeat_at", "lease_expires_at"])
+    history = HistoricalRecords(
+        excluded_fields=["progress", "progress_message", "heartbeat_at", "lease_expires_at", "enqueued_at"]
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -75,6 +81,16 @@ class Job(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("jobs:job_detail", kwargs={"pk": self.pk})
+
+    @property
+    def kind_label(self) -> str:
+        from apps.jobs.registry import kind_label
+
+        return kind_label(self.kind)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
 
     @property
     def is_finished(self) -> bool:
