@@ -39,6 +39,7 @@ def sign_in(page, live_server, username):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("#sign-in")
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 def test_a_data_officer_signs_in_navigates_and_signs_out(page, live_server, organisation, shoot):
@@ -115,6 +116,7 @@ def test_a_data_officer_signs_in_navigates_and_signs_out(page, live_server, orga
 
 def test_slash_focuses_the_search_box(page, live_server, organisation):
     sign_in(page, live_server, "alice")
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
     page.keyboard.press("/")
     expect(page.locator("#global-search")).to_be_focused()
 
