@@ -103,7 +103,9 @@ class PersonalAccessToken(TimeStampedModel):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=12, db_index=True, help_text="First characters, to recognise a token.")
+    prefix = models.CharField(
+        max_length=12, db_index=True, help_text="First characters, to recognise a token."
+    )
     digest = models.CharField(max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)

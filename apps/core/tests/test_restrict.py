@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from guardian.shortcuts import assign_perm
 
 from apps.catalog.models import Dataset
-from apps.core.permissions import Action, ROLE_ACTIONS, Role, roles_allowed
+from apps.core.permissions import ROLE_ACTIONS, Action, Role, roles_allowed
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +48,9 @@ def test_a_team_grant_opens_the_object_to_every_member(bob, platform_team, priva
 
 
 def test_grants_use_direct_foreign_key_tables(bob, private_dataset):
-    from apps.catalog.models import DatasetUserObjectPermission
     from guardian.models import UserObjectPermission
+
+    from apps.catalog.models import DatasetUserObjectPermission
 
     assign_perm("view_dataset", bob, private_dataset)
     assert DatasetUserObjectPermission.objects.count() == 1
