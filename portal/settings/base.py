@@ -122,6 +122,7 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request cycle without it
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # plotly.js is served from the installed plotly package: no CDN, no copy.
