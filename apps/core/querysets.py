@@ -42,9 +42,9 @@ def granted_ids(model: type[models.Model], user, action: str) -> Q:
         )
     if group_grants is not None:
         condition |= Q(
-            pk__in=group_grants.objects.filter(
-                group__user__id=user.pk, permission__codename=codename
-            ).values("content_object_id")
+            pk__in=group_grants.objects.filter(group__user__id=user.pk, permission__codename=codename).values(
+                "content_object_id"
+            )
         )
     return condition
 
@@ -64,3 +64,17 @@ class RestrictedQuerySet(models.QuerySet):
             condition |= Q(visibility="internal")
         condition |= granted_ids(self.model, user, action)
         return self.filter(condition)
+
+
+class InheritedRestrictQuerySet(models.QuerySet):
+    """For parts of an asset (versions, columns, profiles): visible exactly when the parent is.
+
+    The model names the path to its parent in `restrict_through` (default "dataset").
+    """
+
+    def restrict(self, user, action: str = Action.VIEW) -> InheritedRestrictQuerySet:
+        path = getattr(self.model, "restrict_through", "dataset")
+        parent_model = self.model
+        for part in path.split("__"):
+            parent_model = parent_model._meta.get_field(part).related_model
+        return self.filter(**{f"{path}__in": parent_model.objects.restrict(user, action).values("pk")})
