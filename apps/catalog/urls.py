@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.catalog import views
+from apps.catalog.views import datasets as views
 
 app_name = "catalog"
 urlpatterns = [

@@ -12,9 +12,10 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView, View
 
-from apps.catalog import selectors, services
-from apps.catalog.forms import DatasetFilterForm, DatasetForm
+from apps.catalog.forms.datasets import DatasetFilterForm, DatasetForm
 from apps.catalog.models import Dataset
+from apps.catalog.selectors import datasets as selectors
+from apps.catalog.services import datasets as services
 from apps.core.permissions import Action
 from apps.core.views import ObjectHistoryView
 

@@ -6,7 +6,7 @@ from django import forms
 from django.apps import apps
 
 from apps.catalog.models import Dataset
-from apps.catalog.selectors import DATASET_SORTS
+from apps.catalog.selectors.datasets import DATASET_SORTS
 from apps.core.models import Visibility
 
 
