@@ -22,6 +22,7 @@ UNSET = (
     "AWS_STORAGE_BUCKET_NAME",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # the test conftest sets it for Playwright; deployment never does
     "ATRIUM_FAST_PASSWORDS",
+    "ATRIUM_ENCRYPTION_KEYS",
 )
 
 
@@ -39,7 +40,11 @@ def check(tmp_path, **env: str) -> subprocess.CompletedProcess:
     return run(tmp_path, "manage.py", "check", "--deploy", "--fail-level", "WARNING", **env)
 
 
-GOOD = {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "atrium.example.org"}
+GOOD = {
+    "SECRET_KEY": GOOD_KEY,
+    "ALLOWED_HOSTS": "atrium.example.org",
+    "ATRIUM_ENCRYPTION_KEYS": "kGSzLz1PqJ7Ou7Sb8QGXzMPoRCJiZP8CnnY4tYFcb6w=",
+}
 
 
 def test_check_deploy_is_clean_with_good_values(tmp_path):
@@ -91,6 +96,14 @@ def test_it_refuses_missing_or_open_allowed_hosts(tmp_path, hosts):
 
     assert result.returncode != 0
     assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_it_refuses_to_start_without_encryption_keys_for_credentials(tmp_path):
+    good = {key: value for key, value in GOOD.items() if key != "ATRIUM_ENCRYPTION_KEYS"}
+    result = check(tmp_path, **good)
+
+    assert result.returncode != 0
+    assert "ATRIUM_ENCRYPTION_KEYS" in result.stderr
 
 
 def test_it_refuses_the_tests_fast_password_hashing(tmp_path):

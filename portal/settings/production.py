@@ -12,7 +12,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_int, env_str
 from portal.settings.base import *  # noqa: F401,F403
-from portal.settings.base import ALLOWED_HOSTS, DATABASES, DEFAULT_SECRET_KEY, SECRET_KEY
+from portal.settings.base import (
+    ALLOWED_HOSTS,
+    ATRIUM_ENCRYPTION_KEYS,
+    DATABASES,
+    DEFAULT_SECRET_KEY,
+    SECRET_KEY,
+)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -37,6 +43,12 @@ def refuse_unsafe_configuration() -> None:
         raise ImproperlyConfigured("Set ALLOWED_HOSTS to the portal's host names, comma-separated.")
     if any(host.strip() in {"*", ".*", "."} for host in ALLOWED_HOSTS):
         raise ImproperlyConfigured("ALLOWED_HOSTS must name the portal's hosts; '*' accepts any Host header.")
+    if not ATRIUM_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured(
+            "Set ATRIUM_ENCRYPTION_KEYS to one or more Fernet keys (newest first) to encrypt source "
+            "credentials, e.g. "
+            '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.'
+        )
 
 
 refuse_unsafe_configuration()
