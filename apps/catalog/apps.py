@@ -11,3 +11,6 @@ class CatalogConfig(AppConfig):
         from apps.core.assets import register_asset
 
         register_asset(Dataset, label="Dataset", icon="table", section="catalog")
+        from apps.catalog.models import DatasetVersion  # lineage links versions (runs read and write them)
+
+        register_asset(DatasetVersion, label="Dataset version", icon="versions", section="catalog")

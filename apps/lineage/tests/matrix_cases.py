@@ -1,0 +1,75 @@
+"""Cross-team cases for lineage routes: Fraud Analytics' private lineage stays invisible to bob."""
+
+from __future__ import annotations
+
+from apps.core.testing.matrix import Listing, Private, matrix_case, private_asset
+from apps.lineage.models import Edge, Provenance
+from apps.lineage.services import edge_draw, edge_record
+
+
+def _private_pair(world):
+    from apps.catalog.models import Dataset
+    from apps.core.history import acting_user
+
+    first = world.private_dataset
+    with acting_user(world.alice):
+        second, _ = Dataset.objects.get_or_create(
+            team=world.fraud_team, slug="chargeback-ledger", defaults={"name": "Chargeback ledger"}
+        )
+    return first, second
+
+
+def _private_edge(world):
+    first, second = _private_pair(world)
+    edge = Edge.objects.filter(provenance=Provenance.USER, transformation="join_chargebacks_secretly").first()
+    if edge is None:
+        edge = edge_draw(
+            source=first, target=second, by=world.alice, transformation="join_chargebacks_secretly"
+        )
+    edge_record(
+        source=first,
+        target=second,
+        provenance=Provenance.INGESTED,
+        transformation="nightly_chargeback_sync",
+        columns=[("card_token", "card_token_hashed", "MASKED")],
+    )
+    return edge
+
+
+@private_asset("lineage_edge")
+def private_lineage_edge(world) -> list[str]:
+    edge = _private_edge(world)
+    return ["join_chargebacks_secretly", "nightly_chargeback_sync", "card_token_hashed", "Chargeback ledger",
+            f"/api/v1/lineage/edges/{edge.pk}/"]  # fmt: skip
+
+
+@matrix_case("lineage:asset", "lineage:edge_draw")
+def private_asset_lineage_page(world):
+    dataset = world.private_dataset
+    return Private(kwargs={"label": "catalog.dataset", "pk": dataset.pk}, obj=dataset)
+
+
+@matrix_case("lineage:edge_delete", "lineage-edge-detail")
+def private_edge_routes(world):
+    edge = _private_edge(world)
+    return Private(kwargs={"pk": edge.pk}, obj=edge)
+
+
+@matrix_case("lineage-graph", "lineage-impact")
+def private_asset_graph_api(world):
+    dataset = world.private_dataset
+    return Private(kwargs={}, query={"asset": f"catalog.dataset:{dataset.pk}", "depth": "3"})
+
+
+@matrix_case("lineage-edge-list")
+def edge_list(world):
+    dataset = world.private_dataset
+    key = f"catalog.dataset:{dataset.pk}"
+    return Listing(queries=[{}, {"asset": key}, {"provenance": "user"}, {"provenance": "ingested"}])
+
+
+@matrix_case("lineage-edge-list")
+def edge_draw_between_private_assets(world):
+    first, second = _private_pair(world)
+    data = {"source": f"catalog.dataset:{first.pk}", "target": f"catalog.dataset:{second.pk}"}
+    return Listing(method="POST", data=data, status=400)
