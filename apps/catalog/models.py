@@ -343,3 +343,6 @@ class AccessRequest(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:access_request_detail", kwargs={"pk": self.pk})
+
+
+import apps.catalog.openlineage.models  # noqa: E402, F401 - the OpenLineage receiver keeps its models there
