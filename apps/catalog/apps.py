@@ -14,3 +14,4 @@ class CatalogConfig(AppConfig):
         from apps.catalog.models import DatasetVersion  # lineage links versions (runs read and write them)
 
         register_asset(DatasetVersion, label="Dataset version", icon="versions", section="catalog")
+        import apps.catalog.openlineage.jobs  # noqa: F401 - registers the catalog.openlineage_event job kind

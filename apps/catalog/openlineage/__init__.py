@@ -1,1 +1,1 @@
-"""The OpenLineage receiver: raw events stored once, then mapped onto datasets, versions and edges by a job."""
+"""The OpenLineage receiver: raw events stored once, then mapped onto the catalog by a job."""

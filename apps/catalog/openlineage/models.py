@@ -123,9 +123,13 @@ class OpenLineageRun(models.Model):
 class OpenLineageDatasetQuality(models.Model):
     """Data-quality metrics and assertions a run reported about a dataset (OpenLineage facets)."""
 
-    dataset = models.ForeignKey("catalog.Dataset", on_delete=models.CASCADE, related_name="openlineage_quality")
+    dataset = models.ForeignKey(
+        "catalog.Dataset", on_delete=models.CASCADE, related_name="openlineage_quality"
+    )
     event = models.ForeignKey(OpenLineageEvent, on_delete=models.CASCADE, related_name="+")
-    run = models.ForeignKey(OpenLineageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run = models.ForeignKey(
+        OpenLineageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # dataQualityMetrics: {"rowCount", "bytes", "columnMetrics": {col: {"nullCount", "distinctCount", …}}}
     metrics = models.JSONField(default=dict, blank=True)
     # dataQualityAssertions: [{"assertion", "success", "column"}]

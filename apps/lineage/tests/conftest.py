@@ -36,9 +36,8 @@ def platform_dataset(platform_team, bob):
 @pytest.fixture
 def warm_content_types():
     """ContentType lookups are cached per process; fill the cache so query counts are stable."""
-    ContentType.objects.clear_cache()
-    for model in (Dataset,):
-        ContentType.objects.get_for_model(model)
-    from apps.catalog.models import DatasetVersion
+    from apps.core.assets import asset_types
 
-    ContentType.objects.get_for_model(DatasetVersion)
+    ContentType.objects.clear_cache()
+    for registered in asset_types():
+        ContentType.objects.get_for_model(registered.model)

@@ -73,3 +73,40 @@ def edge_draw_between_private_assets(world):
     first, second = _private_pair(world)
     data = {"source": f"catalog.dataset:{first.pk}", "target": f"catalog.dataset:{second.pk}"}
     return Listing(method="POST", data=data, status=400)
+
+
+# --- the OpenLineage receiver (apps.catalog): bob's events never reveal Fraud's datasets -----------
+def _event_naming(dataset) -> dict:
+    return {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-03-01T02:00:00Z",
+        "producer": "https://example.org/producer",
+        "run": {"runId": "8d4e1c1e-6f0c-4a53-9d7b-2f1f0f6f9a11"},
+        "job": {"namespace": "airflow", "name": "bob_reads"},
+        "inputs": [{"namespace": dataset.namespace, "name": dataset.qualified_name}],
+        "outputs": [{"namespace": "s3://platform", "name": "bob/output"}],
+    }
+
+
+def _with_openlineage_identity(world):
+    from apps.catalog.models import Dataset
+
+    dataset = world.private_dataset
+    Dataset.objects.filter(pk=dataset.pk).update(
+        namespace="postgres://fraud-db", qualified_name="cards.ledger"
+    )
+    dataset.refresh_from_db()
+    return dataset
+
+
+@matrix_case("openlineage-receive")
+def openlineage_event_naming_a_private_dataset(world):
+    # Accepted the same way whether or not the private dataset exists; mapping skips what bob cannot see.
+    return Listing(method="POST", data=_event_naming(_with_openlineage_identity(world)), status=201)
+
+
+@matrix_case("openlineage-receive")
+def openlineage_event_into_another_team(world):
+    # bob may not choose Fraud Analytics as the owning team: refused before anything is stored.
+    data = _event_naming(_with_openlineage_identity(world))
+    return Listing(method="POST", queries=[{"team": world.fraud_team.slug}], data=data, status=400)
