@@ -38,6 +38,7 @@ from apps.catalog.openlineage.models import (
 )
 from apps.catalog.openlineage.validation import EventInvalid, event_parse
 from apps.catalog.services.datasets import dataset_name_check, dataset_unique_slug
+from apps.catalog.services.versions import dataset_version_record
 from apps.core.history import acting_user
 from apps.core.permissions import Action, roles_allowed
 from apps.lineage.models import Provenance
@@ -296,7 +297,7 @@ class _Mapper:
         statistics = facets.get("outputStatistics") or {}
         row_count = statistics.get("rowCount")
         size = statistics.get("size")
-        version = _dataset_version_record(
+        version = dataset_version_record(
             dataset=dataset,
             schema=schema or (dataset.latest_version.schema if dataset.latest_version else []),
             row_count=row_count if isinstance(row_count, int) and row_count >= 0 else None,
@@ -454,30 +455,3 @@ class _Mapper:
                 key = (str(source.get("namespace") or ""), str(source.get("name") or ""))
                 found.setdefault(key, []).append((str(source["field"]), str(output_field), how))
         return found
-
-
-def _dataset_version_record(**kwargs):
-    """Record a dataset version through the catalog's versions service."""
-    try:
-        from apps.catalog.services.versions import dataset_version_record
-    except ImportError:  # the versions service is being written in parallel; until then, the same contract
-        return _version_fallback(**kwargs)
-    return dataset_version_record(**kwargs)
-
-
-def _version_fallback(*, dataset, schema, row_count, content_hash, location, by=None, job=None, producer,
-                      storage_path="", size_bytes=None):  # fmt: skip
-    from django.db.models import Max
-
-    from apps.catalog.models import DatasetVersion
-
-    number = (dataset.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-    with acting_user(by):
-        version = DatasetVersion.objects.create(
-            dataset=dataset, number=number, schema=schema, row_count=row_count, column_count=len(schema),
-            content_hash=content_hash, location=location, created_by=by, created_by_job=job,
-            producer=producer, storage_path=storage_path, size_bytes=size_bytes,
-        )  # fmt: skip
-        dataset.latest_version = version
-        dataset.save(update_fields=["latest_version"])
-    return version
