@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("apps.teams.api.urls")),
     path("", include("apps.jobs.api.urls")),
     path("", include("apps.catalog.api.urls")),
+    path("", include("apps.community.api.urls")),
     path("", include("apps.lineage.api.urls")),
 ]
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("teams/", include("apps.teams.urls")),
     path("jobs/", include("apps.jobs.urls")),
     path("catalog/", include("apps.catalog.urls")),
+    path("community/", include("apps.community.urls")),
     path("lineage/", include("apps.lineage.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

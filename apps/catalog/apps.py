@@ -11,6 +11,13 @@ class CatalogConfig(AppConfig):
         from apps.core.assets import register_asset
 
         register_asset(Dataset, label="Dataset", icon="table", section="catalog")
+        from django.db.models.signals import post_migrate
+
+        from apps.catalog import jobs_access  # access expiry: job kind, beat schedule, notification events
+
+        post_migrate.connect(
+            jobs_access.ensure_schedule_after_migrate, sender=self, dispatch_uid="catalog-access-expiry"
+        )
         from apps.catalog.models import DatasetVersion  # lineage links versions (runs read and write them)
 
         register_asset(DatasetVersion, label="Dataset version", icon="versions", section="catalog")

@@ -57,12 +57,28 @@ class DataSource(TeamOwnedModel):
         return reverse("catalog:source_detail", kwargs={"pk": self.pk})
 
 
+class TagQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> "TagQuerySet":
+        """A tag is visible where it labels a dataset the user can see (a tag used only on another
+        team's private datasets would leak their names); tags change only through datasets."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        if action != "view":
+            return self.none()
+        return self.filter(pk__in=Dataset.tags.through.objects.filter(
+            dataset_id__in=Dataset.objects.restrict(user, "view").values("pk")
+        ).values("tag_id"))
+
+
 class Tag(TimeStampedModel):
     """A free label shared across the organisation (e.g. "pii", "gold", "finance")."""
 
     name = models.CharField(max_length=60, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
 
+    objects = TagQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -301,7 +317,14 @@ class AccessRequestQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        mine = models.Q(requester_id=user.pk) if action in ("view", "change") else models.Q(pk__in=[])
+        mine = models.Q(pk__in=[])
+        if action in ("view", "change"):
+            # A pending request on a dataset the requester cannot see stays hidden from them: listing
+            # it would tell whether a dataset id they typed exists. They see it once it is decided.
+            mine = models.Q(requester_id=user.pk) & (
+                ~models.Q(status=AccessRequestStatus.PENDING)
+                | models.Q(dataset__in=Dataset.objects.restrict(user, "view").values("pk"))
+            )
         stewarded = (
             models.Q(dataset__steward_id=user.pk) if action in ("view", "approve") else models.Q(pk__in=[])
         )

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.catalog.views import access as access_views
 from apps.catalog.views import datasets as views
 
 app_name = "catalog"
@@ -10,4 +11,24 @@ urlpatterns = [
     path("datasets/<int:pk>/", views.DatasetView.as_view(), name="dataset_detail"),
     path("datasets/<int:pk>/edit/", views.DatasetEditView.as_view(), name="dataset_edit"),
     path("datasets/<int:pk>/history/", views.DatasetHistoryView.as_view(), name="dataset_history"),
+]
+
+# Access requests: the dataset's Access tab, the queue, asking by reference, decisions, history.
+urlpatterns += [
+    path("datasets/<int:pk>/access/", access_views.DatasetAccessView.as_view(), name="dataset_access"),
+    path("access-requests/", access_views.AccessRequestListView.as_view(), name="access_request_list"),
+    path("access-requests/new/", access_views.AccessRequestCreateView.as_view(), name="access_request_create"),
+    path("access-requests/<int:pk>/", access_views.AccessRequestView.as_view(), name="access_request_detail"),
+    path(
+        "access-requests/<int:pk>/history/",
+        access_views.AccessRequestHistoryView.as_view(),
+        name="access_request_history",
+    ),
+] + [
+    path(
+        f"access-requests/<int:pk>/{operation}/",
+        access_views.AccessRequestActionView.as_view(operation=operation),
+        name=f"access_request_{operation}",
+    )
+    for operation in ("approve", "deny", "revoke", "withdraw")
 ]

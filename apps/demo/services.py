@@ -16,6 +16,7 @@ from apps.catalog.models import Dataset
 from apps.catalog.services import dataset_create
 from apps.core.history import acting_user
 from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_JOBS, DEMO_PASSWORD, GRANTS, PEOPLE, TEAMS
+from apps.demo.lineage import demo_lineage_ensure
 from apps.teams.models import Membership, Team
 from apps.teams.services import membership_set, team_create
 
@@ -78,6 +79,7 @@ def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
         for user in get_user_model().objects.filter(username__in=[p.username for p in PEOPLE])
     }
     created["jobs"] += _finished_jobs_ensure(users=users, teams=teams)
+    created.update(demo_lineage_ensure(teams=teams, by=admin))
     if not created["jobs"]:
         del created["jobs"]
     return dict(created)

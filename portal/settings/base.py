@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.teams",
     "apps.jobs",
     "apps.catalog",
+    "apps.community",
     "apps.lineage",
     "apps.demo",
 ]

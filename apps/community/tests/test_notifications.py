@@ -1,0 +1,168 @@
+"""Notifications: created with the event for those who may see it, shown in the inbox, emailed by a job."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from apps.community import selectors, services
+from apps.community.models import Notification
+from apps.jobs.models import Job
+from apps.jobs.services import job_run
+
+pytestmark = pytest.mark.django_db
+
+EVENT = "catalog.access_requested"
+
+
+def client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+def tell(recipients, target, *, actor=None, message="Something happened"):
+    return services.notify(
+        recipients=recipients,
+        event=EVENT,
+        actor=actor,
+        target=target,
+        message=message,
+        url="/catalog/datasets/",
+    )
+
+
+def test_only_people_who_can_see_the_target_are_notified(alice, olivia, bob, private_dataset):
+    created = tell([alice, olivia, bob], private_dataset, message="Card transactions changed")
+    assert sorted(n.recipient.username for n in created) == ["alice", "olivia"]
+    assert not Notification.objects.filter(recipient=bob).exists()
+
+
+def test_the_actor_is_not_told_of_their_own_act_and_duplicates_collapse(alice, olivia, internal_dataset):
+    created = tell([alice, olivia, olivia], internal_dataset, actor=alice)
+    assert [n.recipient for n in created] == [olivia]
+
+
+def test_an_email_job_is_enqueued_after_commit_and_sends_each_email_once(
+    alice, olivia, internal_dataset, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        tell([alice, olivia], internal_dataset, message="Merchant list was approved")
+        assert not Job.objects.exists()  # nothing before the commit
+    job = Job.objects.get(kind="community.send_notification_emails")
+    assert job_run(job_id=job.pk) == "succeeded"
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.org", "olivia@example.org"]
+    assert all("Merchant list was approved" in m.subject for m in mail.outbox)
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
+    services.notification_emails_send(notification_ids=job.params["notification_ids"])
+    assert len(mail.outbox) == 2  # a re-run sends nothing twice
+
+
+def test_preferences_are_honoured(alice, olivia, ann, internal_dataset, django_capture_on_commit_callbacks):
+    services.notification_preference_set(user=alice, event=EVENT, in_app=False, email=False, digest=False)
+    services.notification_preference_set(user=olivia, event=EVENT, in_app=False, email=True, digest=False)
+    services.notification_preference_set(user=ann, event=EVENT, in_app=True, email=True, digest=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = tell([alice, olivia, ann], internal_dataset)
+    by_user = {n.recipient.username: n for n in created}
+    assert set(by_user) == {"olivia", "ann"}  # alice turned both off
+    assert by_user["olivia"].read_at is not None  # email only: no unread badge
+    assert by_user["ann"].read_at is None
+    job = Job.objects.get(kind="community.send_notification_emails")
+    assert job.params["notification_ids"] == [by_user["olivia"].pk]  # ann waits for her digest
+    job_run(job_id=job.pk)
+    assert [m.to for m in mail.outbox] == [["olivia@example.org"]]
+    assert services.notification_digest_send() == {"sent": 1}
+    assert mail.outbox[-1].to == ["ann@example.org"] and "digest" in mail.outbox[-1].subject
+    assert services.notification_digest_send() == {"sent": 0}
+
+
+def test_the_inbox_shows_only_my_notifications_with_an_unread_count(client, alice, bob, internal_dataset):
+    tell([alice, bob], internal_dataset, message="For both")
+    web = client_for(client, bob)
+    response = web.get(reverse("community:notification_list"))
+    assert [n.recipient for n in response.context["notifications"]] == [bob]
+    badge = web.get(reverse("community:notification_badge")).content.decode()
+    assert 'id="unread-count">1<' in badge
+
+
+def test_opening_marks_read_and_goes_to_the_target_but_never_off_site(client, alice, internal_dataset):
+    [notification] = tell([alice], internal_dataset)
+    web = client_for(client, alice)
+    response = web.get(reverse("community:notification_open", args=[notification.pk]))
+    assert response.status_code == 302 and response["Location"] == "/catalog/datasets/"
+    notification.refresh_from_db()
+    assert notification.read_at is not None
+    Notification.objects.filter(pk=notification.pk).update(url="https://evil.example/")
+    response = web.get(reverse("community:notification_open", args=[notification.pk]))
+    assert response["Location"] == reverse("community:notification_list")
+
+
+def test_someone_elses_notification_is_a_404_and_stays_unread(client, alice, bob, internal_dataset):
+    [notification] = tell([alice], internal_dataset)
+    web = client_for(client, bob)
+    assert web.get(reverse("community:notification_open", args=[notification.pk])).status_code == 404
+    assert web.post(reverse("community:notification_read", args=[notification.pk])).status_code == 404
+    web.post(reverse("community:notification_read_all"))
+    notification.refresh_from_db()
+    assert notification.read_at is None
+
+
+def test_mark_read_and_mark_all_read(client, alice, internal_dataset):
+    (first,) = tell([alice], internal_dataset, message="one")
+    tell([alice], internal_dataset, message="two")
+    web = client_for(client, alice)
+    response = web.post(
+        reverse("community:notification_read", args=[first.pk]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and 'id="notification-' in response.content.decode()
+    assert selectors.notification_unread_count(user=alice) == 1
+    web.post(reverse("community:notification_read_all"))
+    assert selectors.notification_unread_count(user=alice) == 0
+
+
+def test_preferences_page_saves_each_event(client, alice):
+    web = client_for(client, alice)
+    page = web.get(reverse("community:notification_preferences"))
+    assert "Someone asks for access" in page.content.decode()
+    web.post(reverse("community:notification_preferences"), {f"{EVENT}:in_app": "on"})
+    rows = {row["event"]: row for row in selectors.notification_preferences(user=alice)}
+    assert rows[EVENT] == {**rows[EVENT], "in_app": True, "email": False, "digest": False}
+
+
+def test_the_api_lists_and_marks_my_notifications(alice, bob, internal_dataset):
+    from rest_framework.test import APIClient
+
+    [mine] = tell([alice], internal_dataset, message="Yours")
+    tell([bob], internal_dataset, message="Bob's")
+    api = APIClient()
+    api.force_authenticate(alice)
+    listing = api.get("/api/v1/notifications/").json()
+    assert [row["message"] for row in listing["results"]] == ["Yours"]
+    assert listing["results"][0]["unread"] is True
+    assert api.post(f"/api/v1/notifications/{mine.pk}/read/").json()["unread"] is False
+    bobs = Notification.objects.get(recipient=bob)
+    assert api.post(f"/api/v1/notifications/{bobs.pk}/read/").status_code == 404
+    assert api.post("/api/v1/notifications/read-all/").json() == {"marked": 0}
+
+
+def test_lists_run_a_fixed_number_of_queries(
+    client, alice, olivia, internal_dataset, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    tell([alice], internal_dataset, actor=olivia)
+    web = client_for(client, alice)
+    api = APIClient()
+    api.force_authenticate(alice)
+    url = reverse("community:notification_list")
+    with CaptureQueriesContext(connection) as page_queries:
+        web.get(url)
+    with CaptureQueriesContext(connection) as api_queries:
+        api.get("/api/v1/notifications/")
+    for _ in range(10):
+        tell([alice], internal_dataset, actor=olivia)
+    with django_assert_num_queries(len(page_queries)):
+        assert len(web.get(url).context["notifications"]) == 11
+    with django_assert_num_queries(len(api_queries)):
+        assert api.get("/api/v1/notifications/").json()["count"] == 11

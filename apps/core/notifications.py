@@ -1,0 +1,56 @@
+"""The notification hook: how any app announces an event to people without importing `community`.
+
+`core` defines the interface and the catalogue of event types; the community app
+(which owns notifications, preferences and email delivery) installs the handler
+from its AppConfig.ready(). Until it does, `notify` does nothing, so a domain app
+works the same with or without notifications installed.
+
+    register_event_type("catalog.access_requested", label="Access requested on a dataset you steward")
+    notify(recipients=[steward], event="catalog.access_requested", actor=bob, target=request,
+           message="Bob asked for access to Card transactions", url=request.get_absolute_url())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    label: str
+    email_by_default: bool = True
+
+
+_EVENT_TYPES: dict[str, EventType] = {}
+_handler: Callable[..., Any] | None = None
+
+
+def register_event_type(name: str, *, label: str, email_by_default: bool = True) -> EventType:
+    """Declare a kind of event people can be notified of (and set preferences for)."""
+    event = EventType(name=name, label=label, email_by_default=email_by_default)
+    _EVENT_TYPES[name] = event
+    return event
+
+
+def event_types() -> list[EventType]:
+    return sorted(_EVENT_TYPES.values(), key=lambda event: event.name)
+
+
+def event_type(name: str) -> EventType | None:
+    return _EVENT_TYPES.get(name)
+
+
+def set_notification_handler(handler: Callable[..., Any] | None) -> None:
+    """Install the function that turns events into notifications (the community app's `notify`)."""
+    global _handler
+    _handler = handler
+
+
+def notify(*, recipients: Iterable, event: str, actor=None, target=None, message: str, url: str = "") -> Any:
+    """Tell `recipients` about `event` on `target`, in the caller's transaction; no-op without a handler."""
+    if _handler is None:
+        return []
+    return _handler(recipients=recipients, event=event, actor=actor, target=target, message=message, url=url)
