@@ -1,6 +1,7 @@
 """Job services: enqueue on commit, exclusive claim, one result per job, clear errors, cancel, sweep."""
 
 import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -457,3 +458,23 @@ def test_the_run_task_acks_late_and_requeues_on_worker_loss():
     assert job_run_task.acks_late is True
     assert job_run_task.reject_on_worker_lost is True
     assert OperationalError in job_run_task.autoretry_for
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_thread_renews_the_lease_while_a_quiet_handler_runs(alice, register_kind, settings):
+    settings.JOB_HEARTBEAT_SECONDS = 0.1
+
+    def quiet_handler(context):
+        # Never calls progress: only the background heartbeat can move the lease forward.
+        first = Job.objects.get(pk=context.job.pk).lease_expires_at
+        for _ in range(200):
+            current = Job.objects.get(pk=context.job.pk).lease_expires_at
+            if current > first:
+                return {"renewed": True}
+            time.sleep(0.05)
+        return {"renewed": False}
+
+    job = job_enqueue(kind=register_kind(quiet_handler), requester=alice)
+    assert job_run(job_id=job.pk) == "succeeded"
+    job.refresh_from_db()
+    assert job.result == {"renewed": True}

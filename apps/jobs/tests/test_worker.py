@@ -18,7 +18,7 @@ pytestmark = pytest.mark.worker
 
 # Short leases and sweeps for the worker processes, so a dead worker is noticed in seconds.
 FAST = {
-    "JOB_LEASE_SECONDS": "3",
+    "JOB_LEASE_SECONDS": "5",
     "JOB_HEARTBEAT_SECONDS": "1",
     "JOB_QUEUED_GRACE_SECONDS": "5",
     "JOB_SWEEP_SECONDS": "1",
