@@ -2,6 +2,7 @@ from django.urls import path
 
 from apps.catalog.views import access as access_views
 from apps.catalog.views import datasets as views
+from apps.catalog.views import glossary as glossary_views
 
 app_name = "catalog"
 urlpatterns = [
@@ -17,7 +18,9 @@ urlpatterns = [
 urlpatterns += [
     path("datasets/<int:pk>/access/", access_views.DatasetAccessView.as_view(), name="dataset_access"),
     path("access-requests/", access_views.AccessRequestListView.as_view(), name="access_request_list"),
-    path("access-requests/new/", access_views.AccessRequestCreateView.as_view(), name="access_request_create"),
+    path(
+        "access-requests/new/", access_views.AccessRequestCreateView.as_view(), name="access_request_create"
+    ),
     path("access-requests/<int:pk>/", access_views.AccessRequestView.as_view(), name="access_request_detail"),
     path(
         "access-requests/<int:pk>/history/",
@@ -31,4 +34,22 @@ urlpatterns += [
         name=f"access_request_{operation}",
     )
     for operation in ("approve", "deny", "revoke", "withdraw")
+]
+
+# Glossary and tags: terms, tag pages, a dataset's tags and terms.
+urlpatterns += [
+    path("glossary/", glossary_views.GlossaryTermListView.as_view(), name="term_list"),
+    path("glossary/new/", glossary_views.GlossaryTermCreateView.as_view(), name="term_create"),
+    path("glossary/<slug:slug>/", glossary_views.GlossaryTermView.as_view(), name="term_detail"),
+    path("glossary/<slug:slug>/edit/", glossary_views.GlossaryTermEditView.as_view(), name="term_edit"),
+    path(
+        "glossary/<slug:slug>/history/", glossary_views.GlossaryTermHistoryView.as_view(), name="term_history"
+    ),
+    path("tags/", glossary_views.TagListView.as_view(), name="tag_list"),
+    path("tags/<slug:slug>/", glossary_views.TagView.as_view(), name="tag_detail"),
+    path(
+        "datasets/<int:pk>/labels/",
+        glossary_views.DatasetLabelsEditView.as_view(),
+        name="dataset_labels_edit",
+    ),
 ]

@@ -81,3 +81,216 @@ def bobs_own_decided_request(world):
             status="denied",
         )
     return Refused(kwargs={"pk": access_request.pk}, obj=access_request, methods=("POST",))
+
+
+@matrix_case("access-request-list")
+def api_access_request_list(world):
+    return Listing(queries=[{}, {"scope": "queue"}, {"status": "pending"}])
+
+
+@matrix_case("access-request-list")
+def api_access_request_on_an_invisible_dataset(world):
+    # Unknown and invisible datasets get the same 400: the API never records a blind request.
+    data = {"dataset": world.private_dataset.pk, "purpose": "Reconciliation", "duration_days": 30}
+    return Listing(method="POST", data=data, status=400)
+
+
+@matrix_case(
+    "access-request-detail",
+    "access-request-approve",
+    "access-request-deny",
+    "access-request-revoke",
+    "access-request-withdraw",
+)
+def api_alices_access_request(world):
+    access_request = alice_access_request(world)
+    return Private(kwargs={"pk": access_request.pk}, obj=access_request)
+
+
+# --- glossary and tags -------------------------------------------------------------------
+PRIVATE_TERM = "Mule score heuristic"
+PRIVATE_TAG = "project-falcon"
+
+
+def private_term(world):
+    from apps.catalog.models import GlossaryTerm
+    from apps.catalog.services.glossary import glossary_term_create
+
+    term = GlossaryTerm.objects.filter(name=PRIVATE_TERM).first()
+    if term is None:
+        term = glossary_term_create(
+            team=world.fraud_team,
+            by=world.alice,
+            name=PRIVATE_TERM,
+            definition="Scores accounts that look like money mules.",
+            visibility="private",
+        )
+    return term
+
+
+def internal_term(world):
+    from apps.catalog.models import GlossaryTerm
+    from apps.catalog.services.glossary import glossary_term_create
+
+    term = GlossaryTerm.objects.filter(name="Chargeback").first()
+    if term is None:
+        term = glossary_term_create(
+            team=world.fraud_team, by=world.alice, name="Chargeback", definition="A disputed card payment."
+        )
+    return term
+
+
+def private_tag(world):
+    from apps.catalog.models import Tag
+    from apps.catalog.services.glossary import dataset_tags_set
+
+    dataset = world.private_dataset
+    if not dataset.tags.filter(slug=PRIVATE_TAG).exists():
+        dataset_tags_set(dataset=dataset, by=world.alice, names=[PRIVATE_TAG])
+    return Tag.objects.get(slug=PRIVATE_TAG)
+
+
+@private_asset("glossary_term")
+def private_term_asset(world) -> list[str]:
+    term = private_term(world)
+    world.private_dataset.terms.add(term)
+    return [term.name, f"/catalog/glossary/{term.slug}/"]
+
+
+@private_asset("tag")
+def private_tag_asset(world) -> list[str]:
+    private_tag(world)
+    return [PRIVATE_TAG]
+
+
+@matrix_case("catalog:term_list")
+def term_list(world):
+    return Listing(queries=[{}, {"q": "Mule"}, {"team": world.fraud_team.slug}, {"page": "2"}])
+
+
+@matrix_case("catalog:term_create")
+def term_create_form(world):
+    return Listing()
+
+
+@matrix_case("catalog:term_create")
+def term_create_in_another_team(world):
+    data = {"team": world.fraud_team.pk, "name": "Sneaky", "definition": "x", "visibility": "internal"}
+    return Listing(method="POST", data=data, status=200)  # the form again, with an error on the team
+
+
+@matrix_case("catalog:term_detail", "catalog:term_edit", "catalog:term_history", "glossary-term-detail")
+def private_term_routes(world):
+    term = private_term(world)
+    return Private(kwargs={"slug": term.slug}, obj=term)
+
+
+@matrix_case("catalog:term_edit")
+def internal_term_edit(world):
+    term = internal_term(world)
+    return Refused(kwargs={"slug": term.slug}, obj=term)
+
+
+@matrix_case("glossary-term-detail")
+def api_internal_term_change(world):
+    term = internal_term(world)
+    return Refused(kwargs={"slug": term.slug}, obj=term, methods=("PUT", "PATCH"))
+
+
+@matrix_case("glossary-term-list")
+def api_term_list(world):
+    return Listing(queries=[{}, {"search": "Mule"}, {"team__slug": world.fraud_team.slug}])
+
+
+@matrix_case("glossary-term-list")
+def api_term_create_in_another_team(world):
+    data = {"team": world.fraud_team.slug, "name": "Sneaky", "definition": "x"}
+    return Listing(method="POST", data=data, status=400)
+
+
+@matrix_case("catalog:tag_list", "tag-list")
+def tag_lists(world):
+    return Listing(queries=[{}, {"q": "falcon"}, {"search": "falcon"}])
+
+
+@matrix_case("catalog:tag_detail", "tag-detail")
+def private_tag_routes(world):
+    tag = private_tag(world)
+    return Private(kwargs={"slug": tag.slug}, obj=tag)
+
+
+@matrix_case("catalog:dataset_labels_edit", "dataset-labels")
+def private_dataset_labels(world):
+    dataset = world.private_dataset
+    return Private(kwargs={"pk": dataset.pk}, obj=dataset)
+
+
+@matrix_case("catalog:dataset_labels_edit")
+def internal_dataset_labels(world):
+    dataset = world.internal_dataset
+    return Refused(kwargs={"pk": dataset.pk}, obj=dataset)
+
+
+@matrix_case("dataset-labels")
+def api_internal_dataset_labels(world):
+    dataset = world.internal_dataset
+    return Refused(kwargs={"pk": dataset.pk}, obj=dataset, methods=("PUT",))
+
+
+# --- profiling and preview -----------------------------------------------------------------
+SECRET_TOP_VALUE = "segment-kestrel-9"
+
+
+@private_asset("dataset_profile")
+def private_dataset_profile(world) -> list[str]:
+    """A profile of Fraud's private dataset whose top value is a secret."""
+    from apps.catalog.models import DatasetProfile, DatasetVersion
+    from apps.core.history import acting_user
+
+    dataset = world.private_dataset
+    with acting_user(world.alice):
+        version = DatasetVersion.objects.filter(dataset=dataset).order_by("-number").first()
+        if version is None:
+            version = DatasetVersion.objects.create(dataset=dataset, number=1, location="s3://fraud/ledger/")
+        DatasetProfile.objects.get_or_create(
+            version=version,
+            defaults={
+                "row_count": 9,
+                "engine": "duckdb",
+                "columns": {
+                    "segment": {
+                        "position": 0, "type": "VARCHAR", "kind": "string", "count": 9, "nulls": 0,
+                        "top": [{"value": SECRET_TOP_VALUE, "count": 9}],
+                    }
+                },
+            },
+        )  # fmt: skip
+    return [SECRET_TOP_VALUE]
+
+
+@matrix_case(
+    "catalog:dataset_profile",
+    "catalog:dataset_profile_start",
+    "catalog:dataset_profile_progress",
+    "catalog:dataset_profile_export",
+    "catalog:dataset_preview",
+    "dataset-profile",
+    "dataset-preview",
+)
+def private_dataset_profiling(world):
+    private_dataset_profile(world)
+    dataset = world.private_dataset
+    return Private(kwargs={"pk": dataset.pk}, obj=dataset)
+
+
+@matrix_case("catalog:dataset_profile_start")
+def internal_dataset_profile_start(world):
+    # Bob may look at an internal dataset, not run jobs on it.
+    dataset = world.internal_dataset
+    return Refused(kwargs={"pk": dataset.pk}, obj=dataset, methods=("POST",), statuses=frozenset({403}))
+
+
+@matrix_case("dataset-profile")
+def api_internal_dataset_profile_start(world):
+    dataset = world.internal_dataset
+    return Refused(kwargs={"pk": dataset.pk}, obj=dataset, methods=("POST",), statuses=frozenset({403}))

@@ -273,3 +273,66 @@ def test_the_queue_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(len(captured)):
         response = web.get(url)
     assert len(response.context["queue"]) == 6
+
+
+# --- API --------------------------------------------------------------------------------
+
+
+def api_for(user):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_the_api_asks_decides_and_hides_what_it_must(bob, olivia, alice, private_dataset, internal_dataset):
+    bob_api = api_for(bob)
+    invisible = bob_api.post(
+        "/api/v1/access-requests/", {"dataset": private_dataset.pk, "purpose": "x"}, format="json"
+    )
+    missing = bob_api.post("/api/v1/access-requests/", {"dataset": 999999, "purpose": "x"}, format="json")
+    assert invisible.status_code == missing.status_code == 400
+    assert AccessRequest.objects.count() == 0
+    created = bob_api.post(
+        "/api/v1/access-requests/",
+        {"dataset": internal_dataset.pk, "purpose": "Risk tiers", "duration_days": 10, "columns": ["nope"]},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["status"] == "pending" and body["dataset_name"] == "Merchant list" and body["columns"] == []
+    pk = body["id"]
+    assert api_for(alice).post(f"/api/v1/access-requests/{pk}/approve/").status_code == 403
+    assert bob_api.post(f"/api/v1/access-requests/{pk}/approve/").status_code == 403
+    queue = api_for(olivia).get("/api/v1/access-requests/?scope=queue").json()
+    assert [row["id"] for row in queue["results"]] == [pk]
+    approved = api_for(olivia).post(f"/api/v1/access-requests/{pk}/approve/", {"note": "ok"}, format="json")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    again = api_for(olivia).post(f"/api/v1/access-requests/{pk}/approve/")
+    assert again.status_code == 400
+    assert api_for(olivia).post(f"/api/v1/access-requests/{pk}/revoke/").json()["status"] == "revoked"
+    assert not services.dataset_has_row_access(user=bob, dataset=internal_dataset)
+
+
+def test_the_api_list_runs_a_fixed_number_of_queries(bob, olivia, fraud_team, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.catalog.services import dataset_create
+
+    def add(start, count):
+        for index in range(start, start + count):
+            dataset = dataset_create(
+                team=fraud_team, by=olivia, name=f"API set {index}", visibility="internal"
+            )
+            services.access_request_create(dataset=dataset, requester=bob, purpose="p", duration_days=1)
+
+    add(0, 1)
+    api = api_for(bob)
+    api.get("/api/v1/access-requests/")
+    with CaptureQueriesContext(connection) as captured:
+        api.get("/api/v1/access-requests/")
+    add(1, 5)
+    with django_assert_num_queries(len(captured)):
+        assert api.get("/api/v1/access-requests/").json()["count"] == 6

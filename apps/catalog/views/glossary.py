@@ -1,0 +1,248 @@
+"""Glossary and tag pages: terms (list, detail with what uses it, edit, history), tags, a dataset's labels."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.views.generic import FormView, ListView, TemplateView
+
+from apps.catalog.forms.glossary import DatasetLabelsForm, GlossaryTermFilterForm, GlossaryTermForm
+from apps.catalog.models import GlossaryTerm
+from apps.catalog.selectors import datasets as dataset_selectors
+from apps.catalog.selectors import glossary as selectors
+from apps.catalog.services import glossary as services
+from apps.catalog.views.datasets import DatasetMixin
+from apps.core.permissions import Action
+from apps.core.views import ObjectHistoryView
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for item in errors:
+                form.add_error(field if field in form.fields else None, item)
+    else:
+        form.add_error(None, error)
+
+
+class _Paginated:
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class GlossaryTermListView(LoginRequiredMixin, _Paginated, ListView):
+    """The business glossary: terms the user may see, searchable, filterable by team."""
+
+    template_name = "catalog/glossary_list.html"
+    paginate_by = 50
+    context_object_name = "terms"
+
+    def get_queryset(self):
+        self.filter_form = GlossaryTermFilterForm(self.request.GET or None)
+        self.filters = self.filter_form.filters()
+        return selectors.glossary_term_list(user=self.request.user, **self.filters)
+
+    def get_context_data(self, **kwargs):
+        from apps.teams.models import Team
+
+        return super().get_context_data(
+            filter_form=self.filter_form,
+            filters=self.filters,
+            filtered=bool(self.filters["text"] or self.filters["team"]),
+            teams=Team.objects.restrict(self.request.user).order_by("name"),
+            can_create=selectors.glossary_creatable_teams(user=self.request.user).exists(),
+            **kwargs,
+        )
+
+
+class GlossaryTermMixin(LoginRequiredMixin):
+    """Loads the term through `restrict` (404), then checks the view's action (403)."""
+
+    action = Action.VIEW
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.term = selectors.glossary_term_get(user=request.user, slug=kwargs["slug"])
+        if self.action != Action.VIEW and not selectors.glossary_term_user_may(
+            user=request.user, term=self.term, action=self.action
+        ):
+            raise PermissionDenied("Your role in this term's team may not change it.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class GlossaryTermView(GlossaryTermMixin, TemplateView):
+    """A term: definition, synonyms, related terms, owners, and the datasets and columns that use it."""
+
+    template_name = "catalog/term_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user, term = self.request.user, self.term
+        return super().get_context_data(
+            term=term,
+            owners=list(term.owners.order_by("username")),
+            related=selectors.glossary_term_related(user=user, term=term),
+            datasets=selectors.glossary_term_datasets(user=user, term=term)[:200],
+            columns=selectors.glossary_term_columns(user=user, term=term)[:200],
+            can_change=selectors.glossary_term_user_may(user=user, term=term, action=Action.CHANGE),
+            **kwargs,
+        )
+
+
+class GlossaryTermCreateView(LoginRequiredMixin, FormView):
+    """Define a term in one of the teams where the user may add assets."""
+
+    template_name = "catalog/term_form.html"
+    form_class = GlossaryTermForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.teams = selectors.glossary_creatable_teams(user=request.user)
+        if not self.teams.exists():
+            raise PermissionDenied("None of your roles may define glossary terms.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "teams": self.teams}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            term = services.glossary_term_create(
+                team=data["team"],
+                by=self.request.user,
+                name=data["name"],
+                definition=data["definition"],
+                synonyms=data["synonyms"],
+                visibility=data["visibility"],
+                owners=data["owners"] or None,
+                related=data["related"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Term “{term.name}” added to the glossary.")
+        return redirect(term)
+
+
+class GlossaryTermEditView(GlossaryTermMixin, FormView):
+    """Edit a term (members of its team with the change right)."""
+
+    template_name = "catalog/term_form.html"
+    form_class = GlossaryTermForm
+    action = Action.CHANGE
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "term": self.term}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(term=self.term, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        term = GlossaryTerm.objects.select_related("team").get(pk=self.term.pk)
+        # Keep related terms the editor cannot see (another team's private terms).
+        hidden = list(
+            term.related.exclude(pk__in=selectors.glossary_term_choices(user=self.request.user).values("pk"))
+        )
+        try:
+            services.glossary_term_update(
+                term=term,
+                by=self.request.user,
+                name=data["name"],
+                definition=data["definition"],
+                synonyms=data["synonyms"],
+                visibility=data["visibility"],
+                owners=data["owners"],
+                related=[*data["related"], *hidden],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Saved “{term.name}”.")
+        return redirect(term)
+
+
+class GlossaryTermHistoryView(ObjectHistoryView):
+    """Who changed the term, what and when."""
+
+    model = GlossaryTerm
+    template_name = "catalog/term_history.html"
+    list_crumb = ("Glossary", "catalog:term_list")
+    slug_field = "slug"
+
+    def base_queryset(self):
+        return GlossaryTerm.objects.select_related("team")
+
+
+class TagListView(LoginRequiredMixin, _Paginated, ListView):
+    """Tags on datasets the user may see, with their counts."""
+
+    template_name = "catalog/tag_list.html"
+    paginate_by = 100
+    context_object_name = "tags"
+
+    def get_queryset(self):
+        self.text = self.request.GET.get("q", "")
+        return selectors.tag_list(user=self.request.user, text=self.text)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(text=self.text, **kwargs)
+
+
+class TagView(LoginRequiredMixin, _Paginated, ListView):
+    """One tag and the datasets (that the user may see) carrying it."""
+
+    template_name = "catalog/tag_detail.html"
+    paginate_by = 50
+    context_object_name = "datasets"
+
+    def get_queryset(self):
+        self.tag = selectors.tag_get(user=self.request.user, slug=self.kwargs["slug"])
+        return selectors.tag_datasets(user=self.request.user, tag=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, **kwargs)
+
+
+class DatasetLabelsEditView(DatasetMixin, FormView):
+    """Set a dataset's tags and glossary terms (members with the change right)."""
+
+    template_name = "catalog/tags_edit.html"
+    form_class = DatasetLabelsForm
+    action = Action.CHANGE
+
+    def get_initial(self):
+        labels = selectors.dataset_labels(user=self.request.user, dataset=self.dataset)
+        return {"tags": ", ".join(tag.name for tag in labels["tags"]), "terms": labels["terms"]}
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            dataset=self.dataset,
+            can_change=dataset_selectors.dataset_user_may(
+                user=self.request.user, dataset=self.dataset, action=Action.CHANGE
+            ),
+            active_tab="overview",
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():  # both or neither
+                services.dataset_tags_set(dataset=self.dataset, by=self.request.user, names=data["tags"])
+                services.dataset_terms_set(dataset=self.dataset, by=self.request.user, terms=data["terms"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "Tags and glossary terms saved.")
+        return redirect(self.dataset)
