@@ -22,4 +22,5 @@ class CatalogConfig(AppConfig):
 
         register_asset(DatasetVersion, label="Dataset version", icon="versions", section="catalog")
         import apps.catalog.openlineage.jobs  # noqa: F401 - registers the catalog.openlineage_event job kind
+        import apps.catalog.jobs_profiling  # noqa: F401 - registers the catalog.profile job kind
         import apps.catalog.jobs  # noqa: F401 - registers catalog.source_test and catalog.source_sync

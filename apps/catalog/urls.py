@@ -3,6 +3,7 @@ from django.urls import path
 from apps.catalog.views import access as access_views
 from apps.catalog.views import datasets as views
 from apps.catalog.views import glossary as glossary_views
+from apps.catalog.views import profiling as profiling_views
 
 app_name = "catalog"
 urlpatterns = [
@@ -52,4 +53,25 @@ urlpatterns += [
         glossary_views.DatasetLabelsEditView.as_view(),
         name="dataset_labels_edit",
     ),
+]
+
+# Profiling: the Profile tab, Profile now, the job's progress, chart data as CSV, the preview partial.
+urlpatterns += [
+    path("datasets/<int:pk>/profile/", profiling_views.DatasetProfileView.as_view(), name="dataset_profile"),
+    path(
+        "datasets/<int:pk>/profile/start/",
+        profiling_views.DatasetProfileStartView.as_view(),
+        name="dataset_profile_start",
+    ),
+    path(
+        "datasets/<int:pk>/profile/progress/",
+        profiling_views.DatasetProfileProgressView.as_view(),
+        name="dataset_profile_progress",
+    ),
+    path(
+        "datasets/<int:pk>/profile/export.csv",
+        profiling_views.DatasetProfileExportView.as_view(),
+        name="dataset_profile_export",
+    ),
+    path("datasets/<int:pk>/preview/", profiling_views.DatasetPreviewView.as_view(), name="dataset_preview"),
 ]

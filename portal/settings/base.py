@@ -227,6 +227,13 @@ CATALOG_UPLOAD_MAX_BYTES = env_int("CATALOG_UPLOAD_MAX_BYTES", 512 * 1024 * 1024
 CATALOG_FOLDER_ROOTS = env_list("CATALOG_FOLDER_ROOTS", [str(VAR_DIR / "data")])
 CATALOG_STORAGE_PREFIXES = env_list("CATALOG_STORAGE_PREFIXES", ["shared/"])
 
+# --- Profiling and preview (apps/catalog/profiling) ---------------------------
+PROFILING_MEMORY_LIMIT = env_str("PROFILING_MEMORY_LIMIT", "1GB")  # DuckDB's memory_limit per job
+PROFILING_THREADS = env_int("PROFILING_THREADS", 0)  # 0: DuckDB's default (one per core)
+PROFILING_EXACT_DISTINCT_MAX_ROWS = env_int("PROFILING_EXACT_DISTINCT_MAX_ROWS", 1_000_000)
+PROFILING_SQL_TIMEOUT_SECONDS = env_int("PROFILING_SQL_TIMEOUT_SECONDS", 300)
+PREVIEW_MAX_ROWS = env_int("PREVIEW_MAX_ROWS", 500)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from apps.catalog.api import access as access_api
 from apps.catalog.api import glossary as glossary_api
+from apps.catalog.api import profiling as profiling_api
 from apps.catalog.api import views
 from apps.catalog.api.openlineage import OpenLineageReceiverView
 
@@ -17,4 +18,17 @@ urlpatterns = router.urls
 urlpatterns += [re_path(r"^lineage/?$", OpenLineageReceiverView.as_view(), name="openlineage-receive")]
 urlpatterns += [
     path("datasets/<int:pk>/labels/", glossary_api.DatasetLabelsView.as_view(), name="dataset-labels"),
+]
+# Profiling: the newest profile (GET) or a new profiling job (POST → 202), and the first rows.
+urlpatterns += [
+    path(
+        "datasets/<int:pk>/profile/",
+        profiling_api.DatasetProfileViewSet.as_view({"get": "retrieve", "post": "start"}),
+        name="dataset-profile",
+    ),
+    path(
+        "datasets/<int:pk>/preview/",
+        profiling_api.DatasetPreviewViewSet.as_view({"get": "retrieve"}),
+        name="dataset-preview",
+    ),
 ]

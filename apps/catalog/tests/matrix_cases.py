@@ -238,7 +238,7 @@ def api_internal_dataset_labels(world):
 
 
 # --- profiling and preview -----------------------------------------------------------------
-SECRET_TOP_VALUE = "segment-kestrel-9"
+SECRET_TOP_VALUE = "segment-kestrel-9"  # noqa: S105 - a profile value, not a password
 
 
 @private_asset("dataset_profile")
