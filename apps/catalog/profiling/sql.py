@@ -53,6 +53,7 @@ def read_only_connection(url: str, *, timeout: int | None = None):
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
         raise ProfilingError(f"Profiling supports PostgreSQL, MySQL/MariaDB and SQLite, not {backend}.")
+    _check_address(parsed, backend)
     engine = _engine(parsed, backend, seconds)
     try:
         try:
@@ -65,6 +66,23 @@ def read_only_connection(url: str, *, timeout: int | None = None):
             connection.close()
     finally:
         engine.dispose()
+
+
+def _check_address(parsed, backend: str) -> None:
+    """Apply the sources' allow-lists again at connect time: SQLite files under CATALOG_FOLDER_ROOTS,
+    database hosts off the deny-list (DNS may have changed since the source was registered)."""
+    from apps.catalog.connectors import ConnectorError
+    from apps.catalog.connectors.folders import server_path_resolve
+    from apps.catalog.connectors.sql import host_resolve
+
+    try:
+        if backend == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                server_path_resolve(parsed.database, what="SQLite file")
+        else:
+            host_resolve(parsed.host, parsed.port)
+    except ConnectorError as error:
+        raise ProfilingError(str(error)) from None
 
 
 class _DeadlineConnection(sqlite3.Connection):

@@ -29,6 +29,7 @@ from apps.core.history import acting_user
 from apps.core.permissions import Action
 
 PROFILE_JOB_KIND = "catalog.profile"
+STORAGE_SCHEME = "storage://"
 COPY_CHUNK_BYTES = 1024 * 1024
 
 
@@ -44,7 +45,8 @@ def version_data_target(*, version: DatasetVersion) -> Iterator[FileTarget | Tab
             yield FileTarget(path=path, file_format=file_format(path), display_name=version.storage_path)
         return
     if source is not None and source.kind == SourceKind.SQL:
-        table = version.location or dataset.source_path
+        # Syncs record the location as "<display URL>#<table>" and the table as the dataset's source_path.
+        table = dataset.source_path or version.location.rpartition("#")[2]
         if not table:
             raise ProfilingError("This version does not say which table of the database it was read from.")
         if not source.credentials_encrypted:
@@ -60,9 +62,13 @@ def version_data_target(*, version: DatasetVersion) -> Iterator[FileTarget | Tab
         yield TableTarget(url=url, table=table, display_name=table)
         return
     if source is not None and source.kind == SourceKind.FOLDER and version.location:
-        path = _folder_file(source.location, version.location)
         from apps.catalog.profiling.files import file_format
 
+        if version.location.startswith(STORAGE_SCHEME):
+            with _stored_file(_storage_name(source.location, version.location)) as path:
+                yield FileTarget(path=path, file_format=file_format(path), display_name=version.location)
+            return
+        path = _folder_file(source.location, version.location)
         yield FileTarget(path=path, file_format=file_format(path), display_name=version.location)
         return
     where = version.location or "an unknown place"
@@ -104,18 +110,33 @@ def _stored_file(name: str) -> Iterator[str]:
 
 
 def _folder_file(root: str, location: str) -> str:
-    """The file `location` inside the folder `root`; refuses anything that escapes the folder."""
-    if "://" in (root or "") and not root.startswith("file://"):
-        raise ProfilingError(
-            "Atrium profiles folder sources on its own file system; object-storage prefixes are not read yet."
-        )
-    base = os.path.realpath((root or "").removeprefix("file://"))
-    if not root or not os.path.isdir(base):
-        raise ProfilingError("The source's folder does not exist (any more) on this server.")
-    candidate = os.path.realpath(os.path.join(base, location.removeprefix("file://")))
+    """The file `location` inside the folder `root`, under CATALOG_FOLDER_ROOTS; refuses any escape."""
+    from apps.catalog.connectors import ConnectorError
+    from apps.catalog.connectors.folders import server_path_resolve
+
+    try:
+        base = str(server_path_resolve(root))
+        candidate = str(server_path_resolve(os.path.join(base, location), what="file"))
+    except ConnectorError as error:
+        raise ProfilingError(str(error)) from None
     if os.path.commonpath([base, candidate]) != base:
         raise ProfilingError("This version's file lies outside its source's folder; Atrium will not read it.")
     return candidate
+
+
+def _storage_name(root: str, location: str) -> str:
+    """The default-storage name of a file under an allow-listed `storage://` prefix of its source."""
+    from apps.catalog.connectors import ConnectorError
+    from apps.catalog.connectors.folders import storage_prefix_check
+
+    try:
+        prefix = storage_prefix_check(root)
+        name = storage_prefix_check(location).rstrip("/")
+    except ConnectorError as error:
+        raise ProfilingError(str(error)) from None
+    if not name.startswith(prefix):
+        raise ProfilingError("This version's file lies outside its source's prefix; Atrium will not read it.")
+    return name
 
 
 def profile_compute(*, target: FileTarget | TableTarget, progress: Progress = no_progress) -> ProfileResult:

@@ -111,8 +111,12 @@ def test_a_deleted_version_fails_the_job_without_retrying(customers_version, ali
     assert job.error == "The dataset version to profile no longer exists."
 
 
-def test_sql_sources_are_profiled_inside_their_database(private_dataset, fraud_team, alice, tmp_path):
+def test_sql_sources_are_profiled_inside_their_database(
+    private_dataset, fraud_team, alice, tmp_path, settings
+):
     from apps.core.crypto import encrypt_text
+
+    settings.CATALOG_FOLDER_ROOTS = [str(tmp_path)]
 
     database = write_sqlite(tmp_path / "shop.sqlite3")
     with acting_user(alice):
@@ -138,8 +142,12 @@ def test_sql_sources_are_profiled_inside_their_database(private_dataset, fraud_t
     }
 
 
-def test_folder_sources_never_read_outside_their_folder(private_dataset, fraud_team, alice, tmp_path):
+def test_folder_sources_never_read_outside_their_folder(
+    private_dataset, fraud_team, alice, tmp_path, settings
+):
     from apps.catalog.profiling import ProfilingError
+
+    settings.CATALOG_FOLDER_ROOTS = [str(tmp_path)]
 
     folder = tmp_path / "landing"
     folder.mkdir()
@@ -152,18 +160,49 @@ def test_folder_sources_never_read_outside_their_folder(private_dataset, fraud_t
         private_dataset.source = source
         private_dataset.save()
         inside = DatasetVersion.objects.create(
-            dataset=private_dataset, number=1, location="customers.parquet"
+            dataset=private_dataset, number=1, location=f"{folder}/customers.parquet"
         )
-        outside = DatasetVersion.objects.create(
-            dataset=private_dataset, number=2, location="../secret.parquet"
+        relative = DatasetVersion.objects.create(
+            dataset=private_dataset, number=2, location="customers.parquet"
         )
-    with version_data_target(version=inside) as target:
-        assert target.path == str(folder / "customers.parquet") and target.file_format == "parquet"
+        climbing = DatasetVersion.objects.create(
+            dataset=private_dataset, number=3, location="../secret.parquet"
+        )
+        beside = DatasetVersion.objects.create(
+            dataset=private_dataset, number=4, location=str(tmp_path / "secret.parquet")
+        )
+    for version in (inside, relative):
+        with version_data_target(version=version) as target:
+            assert target.path == str(folder / "customers.parquet") and target.file_format == "parquet"
+    with pytest.raises(ProfilingError, match="may not contain"), version_data_target(version=climbing):
+        pass
     with (
         pytest.raises(ProfilingError, match="outside its source's folder"),
-        version_data_target(version=outside),
+        version_data_target(version=beside),
     ):
         pass
+    settings.CATALOG_FOLDER_ROOTS = [str(tmp_path / "other")]
+    with pytest.raises(ProfilingError, match="allowed folders"), version_data_target(version=inside):
+        pass
+
+
+def test_folder_sources_in_object_storage_read_the_stored_file(
+    private_dataset, fraud_team, media, alice, settings
+):
+    settings.CATALOG_STORAGE_PREFIXES = ["shared/"]
+    (media / "shared" / "fraud").mkdir(parents=True)
+    write_parquet(media / "shared" / "fraud" / "customers.parquet")
+    with acting_user(alice):
+        source = DataSource.objects.create(
+            team=fraud_team, name="Lake", slug="lake", kind="folder", location="storage://shared/fraud/"
+        )
+        private_dataset.source = source
+        private_dataset.save()
+        version = DatasetVersion.objects.create(
+            dataset=private_dataset, number=1, location="storage://shared/fraud/customers.parquet"
+        )
+    profile = version_profile_create(version=version, by=alice)
+    assert profile.row_count == 40
 
 
 def test_a_version_recorded_elsewhere_says_where_it_lives(private_dataset, alice):

@@ -18,6 +18,14 @@ from apps.catalog.tests.profiling_data import (
 )
 
 ROWS = 40
+
+
+@pytest.fixture(autouse=True)
+def folder_roots(tmp_path, settings):
+    """SQLite files are read only under CATALOG_FOLDER_ROOTS, like every server path."""
+    settings.CATALOG_FOLDER_ROOTS = [str(tmp_path)]
+
+
 AMOUNTS = [float(i) for i in range(ROWS) if i % 4 != 0]
 
 
@@ -197,3 +205,15 @@ def test_previews_read_only_the_first_rows_as_json_safe_cells(tmp_path, settings
     from_sql = preview_table(f"sqlite:///{database}", "customers", limit=2)
     assert from_sql.rows[1][:3] == [2, "person1@example.org", 1.0]
     assert len(customers_table(5)) == 5
+
+
+def test_sqlite_files_outside_the_allowed_folders_are_refused(tmp_path, settings):
+    database = write_sqlite(tmp_path / "shop.sqlite3")
+    settings.CATALOG_FOLDER_ROOTS = [str(tmp_path / "elsewhere")]
+    with pytest.raises(ProfilingError, match="reads only under the allowed folders"):
+        profile_table(f"sqlite:///{database}", "customers")
+
+
+def test_database_hosts_on_the_deny_list_are_refused_at_connect_time():
+    with pytest.raises(ProfilingError, match="link-local, cloud-metadata"):
+        profile_table("postgresql://user:secret@169.254.169.254/db", "customers")
