@@ -23,6 +23,8 @@ class NavEntry:
 NAVIGATION: list[NavEntry] = [
     NavEntry("Home", "home", "home", ""),
     NavEntry("Catalog", "catalog:dataset_list", "database", "Data"),
+    NavEntry("Glossary", "catalog:term_list", "book", "Data"),
+    NavEntry("Access requests", "catalog:access_request_list", "lock-access", "Data"),
     NavEntry("Quality", "section:quality", "shield-check", "Data", built=False),
     NavEntry("Community", "section:community", "messages", "Data", built=False),
     NavEntry("Experiments", "section:experiments", "flask", "Machine learning", built=False),

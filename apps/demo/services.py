@@ -15,6 +15,7 @@ from guardian.shortcuts import assign_perm
 from apps.catalog.models import Dataset
 from apps.catalog.services import dataset_create
 from apps.core.history import acting_user
+from apps.demo.catalog_glossary import demo_glossary_ensure
 from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_JOBS, DEMO_PASSWORD, GRANTS, PEOPLE, TEAMS
 from apps.demo.lineage import demo_lineage_ensure
 from apps.teams.models import Membership, Team
@@ -80,6 +81,7 @@ def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
     }
     created["jobs"] += _finished_jobs_ensure(users=users, teams=teams)
     created.update(demo_lineage_ensure(teams=teams, by=admin))
+    created.update(demo_glossary_ensure(teams=teams, by=admin))
     if not created["jobs"]:
         del created["jobs"]
     return dict(created)

@@ -336,3 +336,35 @@ def test_the_api_list_runs_a_fixed_number_of_queries(bob, olivia, fraud_team, dj
     add(1, 5)
     with django_assert_num_queries(len(captured)):
         assert api.get("/api/v1/access-requests/").json()["count"] == 6
+
+
+# --- admin site -------------------------------------------------------------------------
+
+
+def test_a_data_officer_approves_from_the_admin_and_another_teams_officer_sees_nothing(
+    client, bob, olivia, make_user, platform_team, private_dataset
+):
+    from apps.teams.services import membership_set
+
+    access_request = services.access_request_create(
+        dataset=private_dataset, requester=bob, purpose="Audit sample", duration_days=3
+    )
+    changelist = reverse("admin:catalog_accessrequest_changelist")
+    web = client_for(client, olivia)
+    assert access_request in web.get(changelist).context["cl"].result_list
+    response = web.post(changelist, {"action": "approve_selected", "_selected_action": [access_request.pk]})
+    assert response.status_code == 302
+    access_request.refresh_from_db()
+    assert access_request.status == "approved" and access_request.decided_by == olivia
+    assert services.dataset_has_row_access(user=bob, dataset=private_dataset)
+    # The admin never edits a request directly: status changes go through the services.
+    change = reverse("admin:catalog_accessrequest_change", args=[access_request.pk])
+    web.post(change, {"status": "pending"})
+    access_request.refresh_from_db()
+    assert access_request.status == "approved"
+
+    pam = make_user("pam", is_staff=True)
+    membership_set(team=platform_team, user=pam, role="data_officer", by=olivia)
+    other = client_for(type(client)(), pam)
+    assert list(other.get(changelist).context["cl"].result_list) == []
+    assert other.get(change).status_code in {302, 404}

@@ -249,3 +249,21 @@ def test_lists_run_a_fixed_number_of_queries(client, alice, fraud_team, django_a
         with django_assert_num_queries(counts[url]):
             response = (api if url.startswith("/api/") else web).get(url)
         assert response.status_code == 200
+
+
+def test_the_demo_glossary_is_idempotent_and_leaves_one_pending_request():
+    from apps.demo.services import demo_seed
+
+    first = demo_seed(password="demo-password-for-tests")  # noqa: S106 - test only
+    assert first["glossary terms"] >= 10
+    assert GlossaryTerm.objects.get(name="Fraud label").datasets.filter(name="Card transactions").exists()
+    assert Tag.objects.filter(slug="pii").exists()
+    from apps.catalog.models import AccessRequest
+
+    pending = AccessRequest.objects.get(status="pending")
+    assert (pending.requester.username, pending.dataset.name) == ("bob", "Card transactions")
+    assert pending.dataset.visibility == "private" and pending.dataset.team.name == "Fraud Analytics"
+    second = demo_seed(password="demo-password-for-tests")  # noqa: S106 - test only
+    mine = ("glossary terms", "term links", "tagged datasets", "access requests")
+    assert not any(key in second for key in mine)
+    assert AccessRequest.objects.count() == 1
