@@ -4,6 +4,8 @@ from apps.catalog.views import access as access_views
 from apps.catalog.views import datasets as views
 from apps.catalog.views import glossary as glossary_views
 from apps.catalog.views import profiling as profiling_views
+from apps.catalog.views import sources as source_views
+from apps.catalog.views import versions as version_views
 
 app_name = "catalog"
 urlpatterns = [
@@ -74,4 +76,35 @@ urlpatterns += [
         name="dataset_profile_export",
     ),
     path("datasets/<int:pk>/preview/", profiling_views.DatasetPreviewView.as_view(), name="dataset_preview"),
+]
+
+# Sources (list, register each kind, detail with Test connection / Sync jobs, edit, history) and
+# versions (the dataset's Schema tab, inline column edits, a version's page, new-version uploads).
+urlpatterns += [
+    path("sources/", source_views.SourceListView.as_view(), name="source_list"),
+    path("sources/upload/", source_views.SourceUploadView.as_view(), name="source_upload"),
+    path("sources/new/<slug:kind>/", source_views.SourceCreateView.as_view(), name="source_create"),
+    path("sources/<int:pk>/", source_views.SourceView.as_view(), name="source_detail"),
+    path("sources/<int:pk>/edit/", source_views.SourceEditView.as_view(), name="source_edit"),
+    path("sources/<int:pk>/history/", source_views.SourceHistoryView.as_view(), name="source_history"),
+    path(
+        "sources/<int:pk>/test/",
+        source_views.SourceJobStartView.as_view(operation="test"),
+        name="source_test",
+    ),
+    path(
+        "sources/<int:pk>/sync/",
+        source_views.SourceJobStartView.as_view(operation="sync"),
+        name="source_sync",
+    ),
+    path("datasets/<int:pk>/schema/", version_views.DatasetSchemaView.as_view(), name="dataset_schema"),
+    path(
+        "datasets/<int:pk>/columns/<int:column_pk>/edit/",
+        version_views.ColumnEditView.as_view(),
+        name="column_edit",
+    ),
+    path("datasets/<int:pk>/upload/", version_views.DatasetUploadView.as_view(), name="dataset_upload"),
+    path(
+        "datasets/<int:pk>/versions/<int:number>/", version_views.VersionView.as_view(), name="version_detail"
+    ),
 ]

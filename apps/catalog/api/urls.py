@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from apps.catalog.api import access as access_api
 from apps.catalog.api import glossary as glossary_api
 from apps.catalog.api import profiling as profiling_api
+from apps.catalog.api import sources as sources_api
 from apps.catalog.api import views
 from apps.catalog.api.openlineage import OpenLineageReceiverView
 
@@ -32,3 +33,5 @@ urlpatterns += [
         name="dataset-preview",
     ),
 ]
+# Sources (CRUD, test and sync jobs), a dataset's versions, and file uploads.
+urlpatterns += sources_api.urlpatterns

@@ -377,7 +377,13 @@ def fraud_private_version(world):
 @private_asset("source")
 def private_source_asset(world) -> list[str]:
     source = fraud_private_source(world)
-    return [source.name, "ledger_reader", "chargebacks", f"/catalog/sources/{source.pk}/", f"/api/v1/sources/{source.pk}/"]
+    return [
+        source.name,
+        "ledger_reader",
+        "chargebacks",
+        f"/catalog/sources/{source.pk}/",
+        f"/api/v1/sources/{source.pk}/",
+    ]
 
 
 @matrix_case("catalog:source_list", "source-list")
