@@ -247,3 +247,13 @@ def test_a_newer_version_is_profiled_by_default(customers_version, media, alice)
     assert job.params["version_id"] == second.pk
     job_run(job_id=job.pk)
     assert DatasetProfile.objects.get(job=job).row_count == 60
+
+
+def test_the_demo_profiles_readable_latest_versions_once(customers_version, private_dataset, root):
+    from apps.demo.profiling import demo_profiles_ensure
+
+    Dataset = type(private_dataset)
+    Dataset.objects.filter(pk=private_dataset.pk).update(latest_version=customers_version)
+    assert demo_profiles_ensure(by=root) == {"profiles": 1}
+    assert demo_profiles_ensure(by=root) == {}
+    assert DatasetProfile.objects.get().version == customers_version
