@@ -150,3 +150,10 @@ def test_outsiders_get_404_for_a_private_preview(client, customers_version, bob)
     client.force_login(bob)
     assert html_preview(client, customers_version.dataset).status_code == 404
     assert api_preview(bob, customers_version.dataset).status_code == 404
+
+
+def test_cells_render_as_people_read_them(client, customers_version, alice):
+    client.force_login(alice)
+    html = html_preview(client, customers_version.dataset, limit=3).content.decode()
+    assert '<td class="text-nowrap">false</td>' in html and "True" not in html
+    assert '<span class="text-secondary">null</span>' in html
