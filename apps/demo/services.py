@@ -16,6 +16,7 @@ from apps.catalog.models import Dataset
 from apps.catalog.services import dataset_create
 from apps.core.history import acting_user
 from apps.demo.catalog_glossary import demo_glossary_ensure
+from apps.demo.catalog_sources import demo_sources_ensure
 from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_JOBS, DEMO_PASSWORD, GRANTS, PEOPLE, TEAMS
 from apps.demo.lineage import demo_lineage_ensure
 from apps.demo.profiling import demo_profiles_ensure
@@ -81,6 +82,7 @@ def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
         for user in get_user_model().objects.filter(username__in=[p.username for p in PEOPLE])
     }
     created["jobs"] += _finished_jobs_ensure(users=users, teams=teams)
+    created.update(demo_sources_ensure(teams=teams, by=admin))  # first: glossary, lineage, profiles use versions
     created.update(demo_lineage_ensure(teams=teams, by=admin))
     created.update(demo_glossary_ensure(teams=teams, by=admin))
     created.update(demo_profiles_ensure(by=admin))  # last: profiles the versions the steps above recorded
