@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.community.api.urls")),
     path("", include("apps.lineage.api.urls")),
+    path("", include("apps.search.api.urls")),
 ]
 
 # Last, whatever is added above: an unknown API route is a JSON 404, not an HTML page.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("catalog/", include("apps.catalog.urls")),
     path("community/", include("apps.community.urls")),
     path("lineage/", include("apps.lineage.urls")),
+    path("search/", include("apps.search.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

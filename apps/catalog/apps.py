@@ -24,3 +24,6 @@ class CatalogConfig(AppConfig):
         import apps.catalog.openlineage.jobs  # noqa: F401 - registers the catalog.openlineage_event job kind
         import apps.catalog.jobs_profiling  # noqa: F401 - registers the catalog.profile job kind
         import apps.catalog.jobs  # noqa: F401 - registers catalog.source_test and catalog.source_sync
+        from apps.catalog import search_documents  # datasets, columns and terms in the one search
+
+        search_documents.register()

@@ -3,6 +3,7 @@ search, follows) reach any asset type without importing the app that owns it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -34,3 +35,84 @@ def asset_types() -> list[AssetType]:
 
 def is_asset(model_or_instance) -> bool:
     return asset_type(model_or_instance) is not None
+
+
+# --- search: how each asset type is indexed ----------------------------------------------------
+@dataclass(frozen=True)
+class SearchEntry:
+    """What search indexes for one object; `access` is the object whose permissions govern it
+    (the object itself, or e.g. a column's dataset), `team_id`/`visibility` are that object's."""
+
+    title: str
+    body: str
+    team_id: int | None
+    visibility: str
+    url: str
+    access: models.Model | None = None
+    tags: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    status: str = ""  # e.g. a quality status ("passing", "failing"); later issues fill it
+
+
+@dataclass(frozen=True)
+class SearchType:
+    model: type[models.Model]
+    document: Callable[[models.Model], SearchEntry | None]  # None: not searchable (e.g. a draft)
+    # Objects to (re)index in bulk, with the select/prefetch `document` needs (default: all).
+    queryset: Callable[[], models.QuerySet] | None = None
+    # Other indexed objects whose entries embed this one's fields (a dataset's columns).
+    dependents: Callable[[models.Model], Iterable[models.Model]] | None = None
+    label: str = ""  # a person's name for the type (default: the asset registry's)
+    icon: str = ""  # a Tabler icon name (default: the asset registry's)
+
+    def bulk_queryset(self) -> models.QuerySet:
+        return self.queryset() if self.queryset is not None else self.model._default_manager.all()
+
+
+_SEARCH: dict[str, SearchType] = {}
+_SEARCH_LISTENERS: list[Callable[[SearchType], None]] = []
+
+
+def register_search(
+    model: type[models.Model],
+    *,
+    document: Callable[[models.Model], SearchEntry | None],
+    queryset: Callable[[], models.QuerySet] | None = None,
+    dependents: Callable[[models.Model], Iterable[models.Model]] | None = None,
+    label: str = "",
+    icon: str = "",
+) -> None:
+    """Make `model` searchable (call from AppConfig.ready(), after `register_asset`).
+
+    `document(obj)` returns the SearchEntry to index; the search app keeps the index
+    up to date on save/delete and rebuilds it in bulk with `manage.py search_reindex`.
+    """
+    registered_asset = asset_type(model)
+    registered = SearchType(
+        model=model,
+        document=document,
+        queryset=queryset,
+        dependents=dependents,
+        label=label
+        or (registered_asset.label if registered_asset else model._meta.verbose_name.capitalize()),
+        icon=icon or (registered_asset.icon if registered_asset else "file"),
+    )
+    _SEARCH[model._meta.label_lower] = registered
+    for listener in _SEARCH_LISTENERS:
+        listener(registered)
+
+
+def on_search_register(listener: Callable[[SearchType], None]) -> None:
+    """Call `listener` for every searchable type, registered before or after (the search app's hook)."""
+    _SEARCH_LISTENERS.append(listener)
+    for registered in list(_SEARCH.values()):
+        listener(registered)
+
+
+def search_type(model_or_label) -> SearchType | None:
+    label = model_or_label if isinstance(model_or_label, str) else model_or_label._meta.label_lower
+    return _SEARCH.get(label)
+
+
+def search_types() -> list[SearchType]:
+    return list(_SEARCH.values())

@@ -32,13 +32,13 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Models", "section:models", "box", "Machine learning", built=False),
     NavEntry("SLAs", "section:slas", "target-arrow", "Operations", built=False),
     NavEntry("Dashboards", "section:dashboards", "chart-bar", "Operations", built=False),
-    NavEntry("Search", "section:search", "search", "Operations", built=False),
+    NavEntry("Search", "search:search", "search", "Operations"),
     NavEntry("Jobs", "jobs:job_list", "player-play", "Operations"),
     NavEntry("Teams", "teams:team_list", "users-group", "Organisation"),
 ]
 
-# Where the search box sends its query; the search area replaces the placeholder later.
-SEARCH_URL_NAME = "section:search"
+# Where the search box sends its query (apps/search).
+SEARCH_URL_NAME = "search:search"
 
 
 def _reverse_or_none(url_name: str) -> str | None:

@@ -61,12 +61,6 @@ SECTIONS = {
         "chart-bar",
         ["Delivery KPIs per team", "SLO burn-down", "Every chart's data as CSV"],
     ),
-    "search": (
-        "Search",
-        "One search across datasets, columns, glossary, discussions, runs and models.",
-        "search",
-        ["Results from every asset type you may see", "Filters by team, tag and type"],
-    ),
 }
 
 

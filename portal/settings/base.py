@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.community",
     "apps.lineage",
+    "apps.search",
     "apps.demo",
 ]
 

@@ -1,0 +1,243 @@
+"""Reads of the search index: permission filtering first, then text, filters, ranking and facets.
+
+Documents a user may see follow the same rule as `restrict(user, "view")`, on the
+denormalized columns: the owning team is one of the user's teams, or the document is
+internal, or the user (or one of their teams) holds a guardian grant on the object that
+governs it (the object itself, or e.g. a column's dataset). Counts and facets are always
+computed on that filtered set, so another team's private objects never show in them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.safestring import SafeString, mark_safe
+
+from apps.core.assets import asset_types, search_type, search_types
+from apps.core.permissions import Action
+from apps.core.querysets import grant_models, member_team_ids
+from apps.search.backends import backend, terms
+from apps.search.models import FacetName, SearchDocument, SearchFacetValue
+
+FACETS = ("type", "team", "tag", "term", "status")
+FACET_LIMIT = 12
+SNIPPET_CHARS = 180
+
+
+@dataclass
+class SearchFilters:
+    """Facet selections: OR within a facet, AND across facets."""
+
+    type: list[str] = field(default_factory=list)
+    team: list[str] = field(default_factory=list)  # team slugs
+    tag: list[str] = field(default_factory=list)
+    term: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, query) -> SearchFilters:
+        """From a QueryDict (repeated keys allowed); blank values are dropped."""
+        return cls(
+            **{name: [v.strip()[:200] for v in query.getlist(name) if v.strip()][:10] for name in FACETS}
+        )
+
+    def any(self) -> bool:
+        return any(getattr(self, name) for name in FACETS)
+
+
+@dataclass
+class FacetCount:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchHit:
+    type: str
+    type_label: str
+    icon: str
+    name: str
+    team: str
+    team_slug: str
+    url: str
+    score: float
+    snippet: str
+
+    @property
+    def snippet_html(self) -> SafeString:
+        return highlight(self.snippet, self._words)
+
+    _words: list[str] = field(default_factory=list, repr=False)
+
+
+def search_visible_documents(*, user) -> QuerySet[SearchDocument]:
+    """Index documents `user` may see: the restrict rule on the denormalized team, visibility and grants."""
+    documents = SearchDocument.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return documents.none()
+    if user.is_superuser:
+        return documents
+    condition = Q(team_id__in=member_team_ids(user, Action.VIEW)) | Q(visibility="internal")
+    for model in _access_models():
+        user_grants, group_grants = grant_models(model)
+        codename = f"{Action.VIEW}_{model._meta.model_name}"
+        label = model._meta.label_lower
+        if user_grants is not None:
+            granted = user_grants.objects.filter(user_id=user.pk, permission__codename=codename)
+            condition |= Q(access_type=label, access_id__in=granted.values("content_object_id"))
+        if group_grants is not None:
+            granted = group_grants.objects.filter(group__user__id=user.pk, permission__codename=codename)
+            condition |= Q(access_type=label, access_id__in=granted.values("content_object_id"))
+    return documents.filter(condition)
+
+
+def _access_models() -> list:
+    """Models whose grants may open documents: every asset or searchable type with grant tables."""
+    seen: dict[str, type] = {}
+    for model in [registered.model for registered in asset_types()] + [s.model for s in search_types()]:
+        if any(grant_models(model)):
+            seen.setdefault(model._meta.label_lower, model)
+    return [seen[label] for label in sorted(seen)]
+
+
+def _apply_filters(documents: QuerySet, filters: SearchFilters, *, skip: str = "") -> QuerySet:
+    if filters.type and skip != "type":
+        documents = documents.filter(asset_type__in=filters.type)
+    if filters.team and skip != "team":
+        documents = documents.filter(team__slug__in=filters.team)
+    if filters.status and skip != "status":
+        documents = documents.filter(status__in=filters.status)
+    for name, facet in (("tag", FacetName.TAG), ("term", FacetName.TERM)):
+        values = getattr(filters, name)
+        if values and skip != name:
+            documents = documents.filter(
+                id__in=SearchFacetValue.objects.filter(facet=facet, value__in=values).values("document_id")
+            )
+    return documents
+
+
+def search_matching(*, user, text: str, filters: SearchFilters, skip: str = "") -> QuerySet[SearchDocument]:
+    """Visible documents matching every word of `text` (prefixes) and the filters (but `skip`)."""
+    words = terms(text)
+    documents = search_visible_documents(user=user)
+    if words:
+        documents = backend().match(documents, words)
+    elif not filters.any():
+        return documents.none()  # nothing asked: nothing to show
+    return _apply_filters(documents, filters, skip=skip)
+
+
+def search_ranked(*, user, text: str, filters: SearchFilters) -> QuerySet[SearchDocument]:
+    """The matching documents, best first (title matches before body matches), then by title."""
+    words = terms(text)
+    documents = search_matching(user=user, text=text, filters=filters).select_related("team")
+    if not words:
+        return documents.order_by("title", "id")
+    return backend().rank(documents, words).order_by("-score", "title", "id")
+
+
+def search_hits(documents, *, text: str) -> list[SearchHit]:
+    """Page rows → hits with type label and icon from the asset registry and a snippet (no queries)."""
+    words = terms(text)
+    hits = []
+    for document in documents:
+        registered = search_type(document.asset_type)
+        hit = SearchHit(
+            type=document.asset_type,
+            type_label=registered.label if registered else type_label(document.asset_type),
+            icon=registered.icon if registered else "file",
+            name=document.title,
+            team=document.team.name if document.team_id else "",
+            team_slug=document.team.slug if document.team_id else "",
+            url=document.url,
+            score=round(float(getattr(document, "score", 0.0) or 0.0), 4),
+            snippet=snippet(document.body, words),
+        )
+        hit._words = words
+        hits.append(hit)
+    return hits
+
+
+def type_label(label: str) -> str:
+    """A person's name for a document type, from the asset registry."""
+    registered = search_type(label)
+    return registered.label if registered else label.split(".")[-1].replace("_", " ").capitalize()
+
+
+def search_facets(*, user, text: str, filters: SearchFilters) -> dict[str, list[FacetCount]]:
+    """Counts per type, team, tag, term and status, each over the visible matches with the other
+    facets' filters applied (so a person can switch within a facet); one query per facet."""
+    facets: dict[str, list[FacetCount]] = {}
+
+    def matching(skip: str) -> QuerySet:
+        return search_matching(user=user, text=text, filters=filters, skip=skip).order_by()
+
+    rows = matching("type").values("asset_type").annotate(count=Count("id")).order_by("-count", "asset_type")
+    facets["type"] = [
+        FacetCount(
+            row["asset_type"], type_label(row["asset_type"]), row["count"], row["asset_type"] in filters.type
+        )
+        for row in rows[:FACET_LIMIT]
+    ]
+    rows = (
+        matching("team")
+        .filter(team__isnull=False)
+        .values("team__slug", "team__name")
+        .annotate(count=Count("id"))
+        .order_by("-count", "team__name")
+    )
+    facets["team"] = [
+        FacetCount(row["team__slug"], row["team__name"], row["count"], row["team__slug"] in filters.team)
+        for row in rows[:FACET_LIMIT]
+    ]
+    for name, facet in (("tag", FacetName.TAG), ("term", FacetName.TERM)):
+        rows = (
+            SearchFacetValue.objects.filter(facet=facet, document__in=matching(name).values("id"))
+            .values("value")
+            .annotate(count=Count("id"))
+            .order_by("-count", "value")
+        )
+        selected = getattr(filters, name)
+        facets[name] = [
+            FacetCount(row["value"], row["value"], row["count"], row["value"] in selected)
+            for row in rows[:FACET_LIMIT]
+        ]
+    rows = (
+        matching("status").exclude(status="").values("status").annotate(count=Count("id")).order_by("-count")
+    )
+    facets["status"] = [
+        FacetCount(row["status"], row["status"].capitalize(), row["count"], row["status"] in filters.status)
+        for row in rows[:FACET_LIMIT]
+    ]
+    return facets
+
+
+# --- snippets -----------------------------------------------------------------------------------
+def snippet(body: str, words: list[str]) -> str:
+    """Up to SNIPPET_CHARS of `body` around the first matching word (plain text)."""
+    body = re.sub(r"\s+", " ", body or "").strip()
+    if len(body) <= SNIPPET_CHARS:
+        return body
+    start = 0
+    if words:
+        found = re.search(r"\b(" + "|".join(re.escape(word) for word in words) + ")", body, re.IGNORECASE)
+        if found:
+            start = max(0, found.start() - SNIPPET_CHARS // 3)
+    text = body[start : start + SNIPPET_CHARS]
+    return ("…" if start else "") + text + ("…" if start + SNIPPET_CHARS < len(body) else "")
+
+
+def highlight(text: str, words: list[str]) -> SafeString:
+    """`text` escaped, with words starting with a query word wrapped in <mark>."""
+    escaped = html.escape(text)
+    if not words:
+        return mark_safe(escaped)  # noqa: S308 - escaped just above
+    pattern = re.compile(
+        r"\b(" + "|".join(re.escape(html.escape(word)) for word in words) + r")", re.IGNORECASE
+    )
+    return mark_safe(pattern.sub(r"<mark>\1</mark>", escaped))  # noqa: S308 - built from escaped text
