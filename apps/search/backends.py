@@ -15,7 +15,7 @@ import sqlite3
 from django.conf import settings
 from django.db import connection
 from django.db.models import Case, FloatField, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression, RawSQL
 
 FTS_TABLE = "search_fts"
 MATCH_SQL = "SELECT rowid FROM search_fts WHERE search_fts MATCH %s"
@@ -90,6 +90,32 @@ class SqliteFtsBackend(BasicBackend):
         )
 
 
+class StoredVector(Expression):
+    """The search table's `search_vector` column (added by migration 0002 on PostgreSQL only, so it is
+    not a model field), referenced through the query's alias so it also works inside subqueries."""
+
+    def __init__(self, alias: str | None = None):
+        from django.contrib.postgres.search import SearchVectorField
+
+        super().__init__(output_field=SearchVectorField())
+        self.alias = alias
+
+    def resolve_expression(self, query=None, *args, **kwargs):
+        clone = self.copy()
+        clone.alias = query.get_initial_alias() if query is not None else self.alias
+        return clone
+
+    def relabeled_clone(self, change_map):
+        return self.__class__(change_map.get(self.alias, self.alias))
+
+    def as_sql(self, compiler, connection):
+        column = connection.ops.quote_name("search_vector")
+        return f"{compiler.quote_name_unless_alias(self.alias)}.{column}", []
+
+    def get_group_by_cols(self):
+        return [self]
+
+
 class PostgresFtsBackend(BasicBackend):
     """PostgreSQL full-text search on the stored, GIN-indexed `search_vector` (title weight A, body B)."""
 
@@ -98,9 +124,7 @@ class PostgresFtsBackend(BasicBackend):
 
     @staticmethod
     def vector():
-        from django.contrib.postgres.search import SearchVectorField
-
-        return RawSQL('"search_searchdocument"."search_vector"', [], output_field=SearchVectorField())
+        return StoredVector()
 
     def query(self, words: list[str]):
         from django.contrib.postgres.search import SearchQuery

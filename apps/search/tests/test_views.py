@@ -83,7 +83,6 @@ def _grow(fraud_team, alice, count: int) -> None:
     for index in range(count):
         dataset = dataset_create(team=fraud_team, by=alice, name=f"Ledger {index}", visibility="internal")
         Column.objects.create(dataset=dataset, name=f"ledger_amount_{index}", data_type="double")
-        dataset.tags.add(*[])
 
 
 @pytest.mark.parametrize("size", [2, 30])
