@@ -95,6 +95,7 @@ def _generate(*, teams: int, datasets: int, columns: int, log) -> None:
         Membership.objects.bulk_create(
             [Membership(user=member, team=team, role="data_scientist") for team in team_rows[:3]]
         )
+        member.groups.add(*[team.group for team in team_rows[:3]])  # as membership_set does
         tags = Tag.objects.bulk_create([Tag(name=f"tag-{n:02d}", slug=f"tag-{n:02d}") for n in range(50)])
         terms = GlossaryTerm.objects.bulk_create(
             [

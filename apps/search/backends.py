@@ -42,8 +42,9 @@ class BasicBackend:
     """icontains on title and body: works everywhere, scans every visible row."""
 
     name = "basic"
+    uses_access_tokens = False
 
-    def match(self, documents: QuerySet, words: list[str]) -> QuerySet:
+    def match(self, documents: QuerySet, words: list[str], access: list[str] | None = None) -> QuerySet:
         for word in words:
             documents = documents.filter(Q(title__icontains=word) | Q(body__icontains=word))
         return documents
@@ -63,20 +64,27 @@ class BasicBackend:
 
 
 class SqliteFtsBackend(BasicBackend):
-    """SQLite FTS5 (porter stemming, prefix terms) over an external-content table kept by triggers."""
+    """SQLite FTS5 (porter stemming, prefix terms) over an external-content table kept by triggers.
+
+    The FTS table also indexes each document's access as tokens (migration 0003), so the match
+    can apply the permission rule inside the inverted index: only visible matches are read.
+    """
 
     name = "fts5"
+    uses_access_tokens = True
 
     @staticmethod
-    def expression(words: list[str], column: str = "") -> str:
-        # Words are [^\W_]+ only, so quoting them is enough to keep FTS5 syntax out.
+    def expression(words: list[str], column: str = "{title body}", access: list[str] | None = None) -> str:
+        # Words are [^\W_]+ only, so quoting them is enough to keep FTS5 syntax out; tokens are ours.
         phrase = " ".join(f'"{word}"*' for word in words)
-        return f"{column} : ({phrase})" if column else phrase
+        expression = f"{column} : ({phrase})"
+        if access is not None:
+            expression += " AND acl : (" + (" OR ".join(f'"{token}"' for token in access) or '"none"') + ")"
+        return expression
 
-    def match(self, documents: QuerySet, words: list[str]) -> QuerySet:
-        return documents.filter(
-            id__in=RawSQL(MATCH_SQL, [self.expression(words)])  # noqa: S611 - constant SQL, bound parameter
-        )
+    def match(self, documents: QuerySet, words: list[str], access: list[str] | None = None) -> QuerySet:
+        expression = self.expression(words, access=access)
+        return documents.filter(id__in=RawSQL(MATCH_SQL, [expression]))  # noqa: S611 - bound parameter
 
     def rank(self, documents: QuerySet, words: list[str]) -> QuerySet:
         title_hits = RawSQL(MATCH_SQL, [self.expression(words, "title")])  # noqa: S611 - bound parameter
@@ -131,7 +139,7 @@ class PostgresFtsBackend(BasicBackend):
 
         return SearchQuery(" & ".join(f"{word}:*" for word in words), config=self.config, search_type="raw")
 
-    def match(self, documents: QuerySet, words: list[str]) -> QuerySet:
+    def match(self, documents: QuerySet, words: list[str], access: list[str] | None = None) -> QuerySet:
         return documents.alias(search_vector=self.vector()).filter(search_vector=self.query(words))
 
     def rank(self, documents: QuerySet, words: list[str]) -> QuerySet:
@@ -142,6 +150,16 @@ class PostgresFtsBackend(BasicBackend):
             score=SearchRank(self.vector(), self.query(words), weights=[0.1, 0.2, 0.4, 1.0])
             + Case(When(title__iexact=" ".join(words), then=Value(1.0)), default=Value(0.0))
         )
+
+
+def access_token(kind: str, value) -> str:
+    """One FTS5 access token, as migration 0003's view derives them (letters and digits only)."""
+    if kind == "visibility":
+        return f"v{value}"
+    if kind == "team":
+        return f"t{value}"
+    label, object_id = value
+    return f"a{label.replace('.', '')}x{object_id}"
 
 
 def backend() -> BasicBackend:

@@ -13,13 +13,16 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.apps import apps
+from django.core.paginator import Paginator
+from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.assets import asset_types, search_type, search_types
-from apps.core.permissions import Action
+from apps.core.permissions import Action, roles_allowed
 from apps.core.querysets import grant_models, member_team_ids
-from apps.search.backends import backend, terms
+from apps.search.backends import access_token, backend, terms
 from apps.search.models import FacetName, SearchDocument, SearchFacetValue
 
 FACETS = ("type", "team", "tag", "term", "status")
@@ -46,6 +49,14 @@ class SearchFilters:
 
     def any(self) -> bool:
         return any(getattr(self, name) for name in FACETS)
+
+
+class CountedPaginator(Paginator):
+    """A Paginator told the number of objects (the facet query already counted them): no COUNT query."""
+
+    def __init__(self, object_list, per_page, *args, count: int, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.__dict__["count"] = count  # fills the cached_property
 
 
 @dataclass
@@ -75,8 +86,64 @@ class SearchHit:
     _words: list[str] = field(default_factory=list, repr=False)
 
 
+class SearchScope:
+    """The user a search runs for; their access tokens (FTS5 only) are computed once and shared by
+    the count, the page and the facets of one request."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def access_tokens(self) -> list[str] | None:
+        """FTS5 tokens of everything the user may see (None for superusers: no restriction); one query."""
+        user = self.user
+        if user is None or not user.is_authenticated or not user.is_active:
+            return []
+        if user.is_superuser:
+            return None
+        membership = apps.get_model("teams", "Membership")
+        kind = CharField()
+        parts = [
+            membership.objects.filter(user_id=user.pk, role__in=roles_allowed(Action.VIEW))
+            .annotate(kind=Value("team", output_field=kind))
+            .values_list("kind", "team_id")
+            .order_by()
+        ]
+        for model in _access_models():
+            codename = f"{Action.VIEW}_{model._meta.model_name}"
+            label = model._meta.label_lower
+            user_grants, group_grants = grant_models(model)
+            if user_grants is not None:
+                parts.append(
+                    user_grants.objects.filter(user_id=user.pk, permission__codename=codename)
+                    .annotate(kind=Value(label, output_field=kind))
+                    .values_list("kind", "content_object_id")
+                    .order_by()
+                )
+            if group_grants is not None:
+                parts.append(
+                    group_grants.objects.filter(group__user__id=user.pk, permission__codename=codename)
+                    .annotate(kind=Value(label, output_field=kind))
+                    .values_list("kind", "content_object_id")
+                    .order_by()
+                )
+        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        tokens = {access_token("visibility", "internal")}
+        for kind_value, object_id in rows:
+            if kind_value == "team":
+                tokens.add(access_token("team", object_id))
+            else:
+                tokens.add(access_token("object", (kind_value, object_id)))
+        return sorted(tokens)
+
+
+def _scope(user) -> SearchScope:
+    return user if isinstance(user, SearchScope) else SearchScope(user)
+
+
 def search_visible_documents(*, user) -> QuerySet[SearchDocument]:
     """Index documents `user` may see: the restrict rule on the denormalized team, visibility and grants."""
+    user = _scope(user).user
     documents = SearchDocument.objects.all()
     if user is None or not user.is_authenticated or not user.is_active:
         return documents.none()
@@ -124,9 +191,13 @@ def _apply_filters(documents: QuerySet, filters: SearchFilters, *, skip: str = "
 def search_matching(*, user, text: str, filters: SearchFilters, skip: str = "") -> QuerySet[SearchDocument]:
     """Visible documents matching every word of `text` (prefixes) and the filters (but `skip`)."""
     words = terms(text)
-    documents = search_visible_documents(user=user)
+    scope = _scope(user)
+    documents = search_visible_documents(user=scope.user)
     if words:
-        documents = backend().match(documents, words)
+        engine = backend()
+        documents = engine.match(
+            documents, words, access=scope.access_tokens if engine.uses_access_tokens else None
+        )
     elif not filters.any():
         return documents.none()  # nothing asked: nothing to show
     return _apply_filters(documents, filters, skip=skip)
@@ -171,50 +242,78 @@ def type_label(label: str) -> str:
 
 def search_facets(*, user, text: str, filters: SearchFilters) -> dict[str, list[FacetCount]]:
     """Counts per type, team, tag, term and status, each over the visible matches with the other
-    facets' filters applied (so a person can switch within a facet); one query per facet."""
-    facets: dict[str, list[FacetCount]] = {}
+    facets' filters applied (so a person can switch within a facet).
 
-    def matching(skip: str) -> QuerySet:
-        return search_matching(user=user, text=text, filters=filters, skip=skip).order_by()
+    Facets whose own filter is not in use share one set: type, team and status come from one
+    grouped query over it (which also gives the total, see `search_facets_total`), tags and
+    terms from one more; each facet in use adds one query.
+    """
+    return search_facets_and_total(user=user, text=text, filters=filters)[0]
 
-    rows = matching("type").values("asset_type").annotate(count=Count("id")).order_by("-count", "asset_type")
-    facets["type"] = [
-        FacetCount(
-            row["asset_type"], type_label(row["asset_type"]), row["count"], row["asset_type"] in filters.type
-        )
-        for row in rows[:FACET_LIMIT]
-    ]
-    rows = (
-        matching("team")
-        .filter(team__isnull=False)
-        .values("team__slug", "team__name")
-        .annotate(count=Count("id"))
-        .order_by("-count", "team__name")
-    )
-    facets["team"] = [
-        FacetCount(row["team__slug"], row["team__name"], row["count"], row["team__slug"] in filters.team)
-        for row in rows[:FACET_LIMIT]
-    ]
-    for name, facet in (("tag", FacetName.TAG), ("term", FacetName.TERM)):
+
+def search_facets_and_total(
+    *, user, text: str, filters: SearchFilters
+) -> tuple[dict[str, list[FacetCount]], int]:
+    """The facets and the number of matches (with every filter applied)."""
+    scope = _scope(user)
+    grouped_facets = ("type", "team", "status")
+    counters: dict[str, dict[tuple[str, str], int]] = {name: {} for name in FACETS}
+    total = 0
+
+    def grouped(skip: str, names: tuple[str, ...]) -> int:
         rows = (
-            SearchFacetValue.objects.filter(facet=facet, document__in=matching(name).values("id"))
-            .values("value")
+            search_matching(user=scope, text=text, filters=filters, skip=skip)
+            .order_by()
+            .values("asset_type", "team__slug", "team__name", "status")
             .annotate(count=Count("id"))
-            .order_by("-count", "value")
         )
+        seen = 0
+        for row in rows:
+            seen += row["count"]
+            keys = {
+                "type": (row["asset_type"], type_label(row["asset_type"])),
+                "team": (row["team__slug"], row["team__name"]) if row["team__slug"] else None,
+                "status": (row["status"], row["status"].capitalize()) if row["status"] else None,
+            }
+            for name in names:
+                if keys[name] is not None:
+                    counters[name][keys[name]] = counters[name].get(keys[name], 0) + row["count"]
+        return seen
+
+    shared = tuple(name for name in grouped_facets if not getattr(filters, name))
+    total = grouped("", shared)  # every filter applied: also the total
+    for name in grouped_facets:
+        if getattr(filters, name):
+            grouped(name, (name,))
+
+    def labelled(skip: str, names: tuple[str, ...]) -> None:
+        facet_names = {"tag": FacetName.TAG, "term": FacetName.TERM}
+        rows = (
+            SearchFacetValue.objects.filter(
+                facet__in=[facet_names[name] for name in names],
+                document__in=search_matching(user=scope, text=text, filters=filters, skip=skip).values("id"),
+            )
+            .values("facet", "value")
+            .annotate(count=Count("id"))
+        )
+        for row in rows:
+            counters[row["facet"]][(row["value"], row["value"])] = row["count"]
+
+    shared = tuple(name for name in ("tag", "term") if not getattr(filters, name))
+    if shared:
+        labelled("", shared)
+    for name in ("tag", "term"):
+        if getattr(filters, name):
+            labelled(name, (name,))
+
+    facets = {}
+    for name in FACETS:
+        ordered = sorted(counters[name].items(), key=lambda item: (-item[1], item[0][1]))[:FACET_LIMIT]
         selected = getattr(filters, name)
         facets[name] = [
-            FacetCount(row["value"], row["value"], row["count"], row["value"] in selected)
-            for row in rows[:FACET_LIMIT]
+            FacetCount(value, label, count, value in selected) for (value, label), count in ordered
         ]
-    rows = (
-        matching("status").exclude(status="").values("status").annotate(count=Count("id")).order_by("-count")
-    )
-    facets["status"] = [
-        FacetCount(row["status"], row["status"].capitalize(), row["count"], row["status"] in filters.status)
-        for row in rows[:FACET_LIMIT]
-    ]
-    return facets
+    return facets, total
 
 
 # --- snippets -----------------------------------------------------------------------------------

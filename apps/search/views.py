@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Paginator
 from django.urls import reverse
 from django.views.generic import TemplateView
 
@@ -33,7 +32,7 @@ class SearchView(LoginRequiredMixin, TemplateView):
         return [self.template_name]
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
+        user = selectors.SearchScope(self.request.user)  # access computed once for count, page, facets
         text = self.request.GET.get("q", "")[:200]
         filters = selectors.SearchFilters.from_query(self.request.GET)
         asked = bool(selectors.terms(text)) or filters.any()
@@ -43,9 +42,11 @@ class SearchView(LoginRequiredMixin, TemplateView):
         )
         if not asked:
             return context
-        paginator = Paginator(selectors.search_ranked(user=user, text=text, filters=filters), PAGE_SIZE)
-        page = paginator.get_page(self.request.GET.get("page"))
-        facets = selectors.search_facets(user=user, text=text, filters=filters)
+        facets, total = selectors.search_facets_and_total(user=user, text=text, filters=filters)
+        ranked = selectors.search_ranked(user=user, text=text, filters=filters)
+        page = selectors.CountedPaginator(ranked, PAGE_SIZE, count=total).get_page(
+            self.request.GET.get("page")
+        )
         for name, counts in facets.items():
             for facet in counts:
                 facet.url = _toggled(self.request.GET, name, facet.value)

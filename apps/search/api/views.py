@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
@@ -52,11 +53,13 @@ class SearchView(APIView):
     def get(self, request):
         text = request.query_params.get("q", "")[:200]
         filters = selectors.SearchFilters.from_query(request.query_params)
+        scope = selectors.SearchScope(request.user)  # access computed once for count, page and facets
+        facets, total = selectors.search_facets_and_total(user=scope, text=text, filters=filters)
         paginator = self.pagination_class()
-        documents = selectors.search_ranked(user=request.user, text=text, filters=filters)
+        paginator.django_paginator_class = functools.partial(selectors.CountedPaginator, count=total)
+        documents = selectors.search_ranked(user=scope, text=text, filters=filters)
         page = paginator.paginate_queryset(documents, request, view=self)
         hits = selectors.search_hits(page, text=text)
-        facets = selectors.search_facets(user=request.user, text=text, filters=filters)
         return Response(
             {
                 "count": paginator.page.paginator.count,

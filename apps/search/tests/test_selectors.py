@@ -195,3 +195,21 @@ def test_snippets_show_the_words_around_the_match_escaped(alice, catalog):
     assert "<mark>ratio</mark>" in hit.snippet_html
     plain = search_hits(search_ranked(user=alice, text="filler", filters=SearchFilters()), text="filler")[0]
     assert "<script>" not in plain.snippet_html and "&lt;" in plain.snippet_html
+
+
+def test_full_text_matches_agree_with_the_plain_sql_rule(
+    alice, ann, bob, olivia, root, platform_team, catalog
+):
+    # On FTS5 the access tokens prefilter inside the index; they must hide nothing the rule shows.
+    from apps.search.backends import BasicBackend
+    from apps.search.selectors import search_visible_documents
+
+    assign_perm("catalog.view_dataset", bob, catalog["cards"])
+    assign_perm("catalog.view_dataset", platform_team.group, catalog["merchants"])
+    for user in (alice, ann, bob, olivia, root):
+        for word in ("card", "transactions", "chargeback", "merchant", "stock"):
+            found = set(
+                search_matching(user=user, text=word, filters=SearchFilters()).values_list("pk", flat=True)
+            )
+            expected = BasicBackend().match(search_visible_documents(user=user), [word])
+            assert found == set(expected.values_list("pk", flat=True)), (user, word)
