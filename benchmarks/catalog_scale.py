@@ -206,16 +206,19 @@ def _measure(requests: int, log) -> dict:
         with connection.execute_wrapper(counting):
             client.get(url_for(0))
         timings = []
+        by_url: dict[str, list[float]] = {}
         for n in range(requests):
             started = time.perf_counter()
             response = client.get(url_for(n))
             timings.append((time.perf_counter() - started) * 1000)
+            by_url.setdefault(url_for(n), []).append(timings[-1])
             assert response.status_code == 200
         timings.sort()
         results[label] = {
             "median_ms": round(statistics.median(timings), 1),
             "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
             "queries": len(executed),
+            "median_ms_by_url": {url: round(statistics.median(values), 1) for url, values in by_url.items()},
         }
         log(f"{label}: {results[label]}")
     return results
@@ -311,6 +314,8 @@ def main(argv: list[str]) -> int:
             verdict = "ok" if figures["median_ms"] < TARGET_MS else "SLOW"
             median, p95, queries = figures["median_ms"], figures["p95_ms"], figures["queries"]
             print(f"{label:36} {median:>10} {p95:>10} {queries:>8}  {verdict}")
+            for url, url_median in figures["median_ms_by_url"].items():
+                print(f"    {url:60} median {url_median} ms")
     return 1 if failures else 0
 
 

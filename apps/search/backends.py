@@ -129,6 +129,7 @@ class PostgresFtsBackend(BasicBackend):
 
     name = "postgres"
     config = "english"
+    uses_access_tokens = True
 
     @staticmethod
     def vector():
@@ -137,10 +138,17 @@ class PostgresFtsBackend(BasicBackend):
     def query(self, words: list[str]):
         from django.contrib.postgres.search import SearchQuery
 
-        return SearchQuery(" & ".join(f"{word}:*" for word in words), config=self.config, search_type="raw")
+        # Weights A (title) and B (body) only: D holds the access tokens (migration 0004).
+        return SearchQuery(" & ".join(f"{word}:*AB" for word in words), config=self.config, search_type="raw")
 
     def match(self, documents: QuerySet, words: list[str], access: list[str] | None = None) -> QuerySet:
-        return documents.alias(search_vector=self.vector()).filter(search_vector=self.query(words))
+        from django.contrib.postgres.search import SearchQuery
+
+        query = self.query(words)
+        if access is not None:
+            tokens = " | ".join(f"{token}:D" for token in access) or "none:D"
+            query = query & SearchQuery(tokens, config="simple", search_type="raw")
+        return documents.alias(search_vector=self.vector()).filter(search_vector=query)
 
     def rank(self, documents: QuerySet, words: list[str]) -> QuerySet:
         from django.contrib.postgres.search import SearchRank
