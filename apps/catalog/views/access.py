@@ -121,6 +121,10 @@ class AccessRequestCreateView(LoginRequiredMixin, FormView):
     template_name = "catalog/access_request_form.html"
     form_class = AccessRequestByReferenceForm
 
+    def get_initial(self):
+        """Prefilled from ?dataset= (the link on the "not found" page)."""
+        return {"dataset": self.request.GET.get("dataset", "")[:500]}
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
