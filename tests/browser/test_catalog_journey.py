@@ -173,12 +173,20 @@ def test_a_new_user_registers_syncs_profiles_searches_gets_access_and_follows_li
     olivia_context.close()
 
     # bob now opens the dataset and follows its lineage.
-    response = bob_page.goto(merchants_url)
-    assert response.status == 200
-    expect(bob_page.get_by_role("heading", name="Merchants")).to_be_visible()
-    shoot_page(bob_page, screenshot_dir, "journey-21-bob-dataset")
+    bob_page.reload()
+    bob_page.get_by_role("link", name="Notifications").click()
+    expect(bob_page).to_have_url(re.compile(r"/notifications/"))
+    shoot_page(bob_page, screenshot_dir, "journey-21-bob-notifications")
+    bob_page.locator("[id^=notification-] a", has_text="Merchants").first.click()
+    expect(bob_page).to_have_url(re.compile(r"/catalog/access-requests/\d+/$"))
+    expect(bob_page.locator("body")).to_contain_text("Approved")
+    shoot_page(bob_page, screenshot_dir, "journey-22-bob-request-approved")
+    bob_page.get_by_role("link", name="Merchants", exact=True).click()
+    expect(bob_page).to_have_url(merchants_url)
+    expect(bob_page.get_by_role("heading", name="Merchants", exact=True)).to_be_visible()
+    shoot_page(bob_page, screenshot_dir, "journey-23-bob-dataset")
     bob_page.get_by_role("link", name="Lineage").click()
-    shoot_page(bob_page, screenshot_dir, "journey-22-bob-lineage")
+    shoot_page(bob_page, screenshot_dir, "journey-24-bob-lineage")
     expect(bob_page.locator("#lineage-graph canvas").first).to_be_attached()
     # customers stays private to Fraud Analytics: bob sees a hidden node, never its name.
     expect(bob_page.locator("body")).to_contain_text("Some downstream assets are not visible to you")
