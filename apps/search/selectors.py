@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import CharField, Count, FloatField, Q, QuerySet, Value
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 
@@ -255,56 +257,133 @@ def search_facets_and_total(
     *, user, text: str, filters: SearchFilters
 ) -> tuple[dict[str, list[FacetCount]], int]:
     """The facets and the number of matches (with every filter applied)."""
+    results = search_results(user=user, text=text, filters=filters, offset=0, limit=0)
+    return results.facets, results.total
+
+
+@dataclass
+class SearchResults:
+    """One search's facets, total and one ranked page of documents (with `score` and `team` loaded)."""
+
+    facets: dict[str, list[FacetCount]]
+    total: int
+    offset: int
+    documents: list[SearchDocument]
+
+
+def _ranked_values(*, user, text: str, filters: SearchFilters, skip: str = "") -> QuerySet:
+    """Visible matches as rows of what the facets and the ranking need (no ORDER BY)."""
+    words = terms(text)
+    documents = search_matching(user=user, text=text, filters=filters, skip=skip)
+    if words:
+        documents = backend().rank(documents, words)
+    else:
+        documents = documents.annotate(score=Value(0.0, output_field=FloatField()))
+    columns = ("id", "asset_type", "team__slug", "team__name", "status", "title", "score")
+    return documents.order_by().values(*columns)
+
+
+# One statement over the visible matches, read once into a materialized CTE: type/team/status
+# counts (their sum is the total), tag/term counts, and the ids of one ranked page.
+COMBINED_SQL = """
+WITH m AS MATERIALIZED ({matches})
+SELECT 'g' AS part, asset_type AS a, team__slug AS b, team__name AS c, status AS d,
+       COUNT(*) AS n, CAST(NULL AS BIGINT) AS doc, CAST(NULL AS DOUBLE PRECISION) AS score
+FROM m GROUP BY asset_type, team__slug, team__name, status
+UNION ALL
+SELECT 'f', facet, value, NULL, NULL, COUNT(*), NULL, NULL
+FROM {facet_table} WHERE facet IN ({facet_names}) AND document_id IN (SELECT id FROM m)
+GROUP BY facet, value
+UNION ALL
+SELECT * FROM (
+    SELECT 'p', NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), id, score
+    FROM m ORDER BY score DESC, title, id LIMIT %s OFFSET %s
+) AS page
+"""
+
+
+def search_results(*, user, text: str, filters: SearchFilters, offset: int, limit: int) -> SearchResults:
+    """Facets (each over the visible matches with the other facets' filters applied), the total and the
+    ranked page `offset`..`offset + limit`.
+
+    Facets whose own filter is not in use, the total and the page come from one statement that
+    reads the visible matches once (a materialized CTE); each facet in use adds one query, and
+    the page's rows one more (by primary key).
+    """
     scope = _scope(user)
-    grouped_facets = ("type", "team", "status")
     counters: dict[str, dict[tuple[str, str], int]] = {name: {} for name in FACETS}
-    total = 0
+    facet_names = {"tag": FacetName.TAG, "term": FacetName.TERM}
 
-    def grouped(skip: str, names: tuple[str, ...]) -> int:
-        rows = (
-            search_matching(user=scope, text=text, filters=filters, skip=skip)
-            .order_by()
-            .values("asset_type", "team__slug", "team__name", "status")
-            .annotate(count=Count("id"))
+    def count_grouped(row, names: tuple[str, ...]) -> None:
+        asset_type, team_slug, team_name, status, count = row
+        keys = {
+            "type": (asset_type, type_label(asset_type)),
+            "team": (team_slug, team_name) if team_slug else None,
+            "status": (status, status.capitalize()) if status else None,
+        }
+        for name in names:
+            if keys[name] is not None:
+                counters[name][keys[name]] = counters[name].get(keys[name], 0) + count
+
+    shared_grouped = tuple(name for name in ("type", "team", "status") if not getattr(filters, name))
+    shared_labelled = tuple(name for name in ("tag", "term") if not getattr(filters, name))
+    total, page_rows = 0, []
+    try:
+        matches, params = _ranked_values(user=scope, text=text, filters=filters).query.sql_with_params()
+    except EmptyResultSet:
+        matches = None
+    if matches is not None:
+        sql = COMBINED_SQL.format(
+            matches=matches,
+            facet_table=connection.ops.quote_name(SearchFacetValue._meta.db_table),
+            facet_names=", ".join(["%s"] * len(shared_labelled)) or "NULL",
         )
-        seen = 0
-        for row in rows:
-            seen += row["count"]
-            keys = {
-                "type": (row["asset_type"], type_label(row["asset_type"])),
-                "team": (row["team__slug"], row["team__name"]) if row["team__slug"] else None,
-                "status": (row["status"], row["status"].capitalize()) if row["status"] else None,
-            }
-            for name in names:
-                if keys[name] is not None:
-                    counters[name][keys[name]] = counters[name].get(keys[name], 0) + row["count"]
-        return seen
+        labels = [str(facet_names[name]) for name in shared_labelled]
+        params = [*params, *labels, max(limit, 0), max(offset, 0)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for part, a, b, c, d, count, document_id, score in rows:
+            if part == "g":
+                total += count
+                count_grouped((a, b, c, d, count), shared_grouped)
+            elif part == "f":
+                counters[a][(b, b)] = count
+            else:
+                page_rows.append((document_id, score))
 
-    shared = tuple(name for name in grouped_facets if not getattr(filters, name))
-    total = grouped("", shared)  # every filter applied: also the total
-    for name in grouped_facets:
+    for name in ("type", "team", "status"):
         if getattr(filters, name):
-            grouped(name, (name,))
-
-    def labelled(skip: str, names: tuple[str, ...]) -> None:
-        facet_names = {"tag": FacetName.TAG, "term": FacetName.TERM}
-        rows = (
-            SearchFacetValue.objects.filter(
-                facet__in=[facet_names[name] for name in names],
-                document__in=search_matching(user=scope, text=text, filters=filters, skip=skip).values("id"),
+            grouped = (
+                _ranked_values(user=scope, text=text, filters=filters, skip=name)
+                .values("asset_type", "team__slug", "team__name", "status")
+                .annotate(count=Count("id"))
+                .values_list("asset_type", "team__slug", "team__name", "status", "count")
             )
-            .values("facet", "value")
-            .annotate(count=Count("id"))
-        )
-        for row in rows:
-            counters[row["facet"]][(row["value"], row["value"])] = row["count"]
-
-    shared = tuple(name for name in ("tag", "term") if not getattr(filters, name))
-    if shared:
-        labelled("", shared)
+            for row in grouped:
+                count_grouped(row, (name,))
     for name in ("tag", "term"):
         if getattr(filters, name):
-            labelled(name, (name,))
+            labelled = (
+                SearchFacetValue.objects.filter(
+                    facet=facet_names[name],
+                    document__in=search_matching(user=scope, text=text, filters=filters, skip=name).values(
+                        "id"
+                    ),
+                )
+                .values("facet", "value")
+                .annotate(count=Count("id"))
+            )
+            for row in labelled:
+                counters[row["facet"]][(row["value"], row["value"])] = row["count"]
+
+    documents = []
+    if page_rows:
+        loaded = SearchDocument.objects.select_related("team").in_bulk([pk for pk, _ in page_rows])
+        for pk, score in page_rows:
+            if pk in loaded:
+                loaded[pk].score = score
+                documents.append(loaded[pk])
 
     facets = {}
     for name in FACETS:
@@ -313,7 +392,30 @@ def search_facets_and_total(
         facets[name] = [
             FacetCount(value, label, count, value in selected) for (value, label), count in ordered
         ]
-    return facets, total
+    return SearchResults(facets=facets, total=total, offset=max(offset, 0), documents=documents)
+
+
+class PrefetchedPage:
+    """The ranked queryset with one page already fetched: slicing that page costs no query; any other
+    slice (e.g. a page number past the end, which the paginator turns into the last page) runs one."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet, results: SearchResults, limit: int):
+        self.queryset, self.results, self.limit = queryset, results, limit
+
+    def __len__(self) -> int:
+        return self.results.total
+
+    def count(self) -> int:
+        return self.results.total
+
+    def __getitem__(self, key):
+        if isinstance(key, slice) and key.step is None and key.start == self.results.offset:
+            stop = self.results.total if key.stop is None else key.stop
+            if 0 <= stop - key.start <= self.limit:
+                return self.results.documents[: stop - key.start]
+        return self.queryset[key]
 
 
 # --- snippets -----------------------------------------------------------------------------------

@@ -42,11 +42,16 @@ class SearchView(LoginRequiredMixin, TemplateView):
         )
         if not asked:
             return context
-        facets, total = selectors.search_facets_and_total(user=user, text=text, filters=filters)
-        ranked = selectors.search_ranked(user=user, text=text, filters=filters)
-        page = selectors.CountedPaginator(ranked, PAGE_SIZE, count=total).get_page(
-            self.request.GET.get("page")
+        number = self.request.GET.get("page", "")
+        offset = (max(int(number), 1) - 1) * PAGE_SIZE if number.isdigit() and len(number) < 7 else 0
+        results = selectors.search_results(
+            user=user, text=text, filters=filters, offset=offset, limit=PAGE_SIZE
         )
+        facets, total = results.facets, results.total
+        ranked = selectors.PrefetchedPage(
+            selectors.search_ranked(user=user, text=text, filters=filters), results, PAGE_SIZE
+        )
+        page = selectors.CountedPaginator(ranked, PAGE_SIZE, count=total).get_page(number)
         for name, counts in facets.items():
             for facet in counts:
                 facet.url = _toggled(self.request.GET, name, facet.value)

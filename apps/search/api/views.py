@@ -54,10 +54,16 @@ class SearchView(APIView):
         text = request.query_params.get("q", "")[:200]
         filters = selectors.SearchFilters.from_query(request.query_params)
         scope = selectors.SearchScope(request.user)  # access computed once for count, page and facets
-        facets, total = selectors.search_facets_and_total(user=scope, text=text, filters=filters)
         paginator = self.pagination_class()
+        size = paginator.get_page_size(request)
+        number = request.query_params.get(paginator.page_query_param, "")
+        offset = (max(int(number), 1) - 1) * size if number.isdigit() and len(number) < 7 else 0
+        results = selectors.search_results(user=scope, text=text, filters=filters, offset=offset, limit=size)
+        facets, total = results.facets, results.total
         paginator.django_paginator_class = functools.partial(selectors.CountedPaginator, count=total)
-        documents = selectors.search_ranked(user=scope, text=text, filters=filters)
+        documents = selectors.PrefetchedPage(
+            selectors.search_ranked(user=scope, text=text, filters=filters), results, size
+        )
         page = paginator.paginate_queryset(documents, request, view=self)
         hits = selectors.search_hits(page, text=text)
         return Response(

@@ -81,8 +81,26 @@ def test_the_api_runs_a_fixed_number_of_queries(client, alice, fraud_team, size,
         dataset = dataset_create(team=fraud_team, by=alice, name=f"Ledger {index}", visibility="internal")
         Column.objects.create(dataset=dataset, name=f"ledger_amount_{index}")
     client.force_login(alice)
-    # session, user; (FTS5: the user's access tokens); type/team/status facets with the total;
-    # tag/term facets; the hits page
-    with django_assert_num_queries(5 + backend().uses_access_tokens):
+    # session, user; (full-text: the user's access tokens); type/team/status facets, the total,
+    # tag/term facets and the page ids in one statement; the page rows
+    with django_assert_num_queries(4 + backend().uses_access_tokens):
         data = client.get(URL, {"q": "ledger", "page_size": 100}).json()
     assert data["count"] == 2 * size and len(data["results"]) == 2 * size
+
+
+def test_api_pages_follow_the_ranking_and_a_page_past_the_end_is_a_404(client, alice, fraud_team):
+    from apps.search.selectors import SearchFilters, search_ranked
+
+    for index in range(7):
+        dataset = dataset_create(team=fraud_team, by=alice, name=f"Ledger {index}", visibility="internal")
+        Column.objects.create(dataset=dataset, name=f"ledger_amount_{index}")
+    client.force_login(alice)
+    ranked = [d.title for d in search_ranked(user=alice, text="ledger", filters=SearchFilters())]
+    shown = []
+    for number in (1, 2, 3):
+        data = client.get(URL, {"q": "ledger", "page_size": 5, "page": number}).json()
+        assert data["count"] == 14
+        shown += [hit["name"] for hit in data["results"]]
+    assert shown == ranked
+    assert client.get(URL, {"q": "ledger", "page_size": 5, "page": 4}).status_code == 404
+    assert client.get(URL, {"q": "ledger", "page": "x"}).status_code == 404

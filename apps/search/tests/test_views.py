@@ -92,8 +92,28 @@ def test_the_page_runs_a_fixed_number_of_queries(
 ):
     _grow(fraud_team, alice, size)
     client.force_login(alice)
-    # session, user; (FTS5: the user's access tokens); type/team/status facets with the total;
-    # tag/term facets; the hits page
-    with django_assert_num_queries(5 + backend().uses_access_tokens):
+    # session, user; (full-text: the user's access tokens); type/team/status facets, the total,
+    # tag/term facets and the page ids in one statement; the page rows
+    with django_assert_num_queries(4 + backend().uses_access_tokens):
         response = client.get(reverse("search:search"), {"q": "ledger"})
     assert response.context["page_obj"].paginator.count == 2 * size
+
+
+def test_every_page_shows_the_next_ranked_hits_and_a_page_past_the_end_shows_the_last(
+    client, alice, fraud_team, catalog
+):
+    from apps.search.selectors import SearchFilters, search_ranked
+
+    _grow(fraud_team, alice, 25)  # 50 "ledger" hits: pages of 20, 20, 10
+    client.force_login(alice)
+    ranked = [d.title for d in search_ranked(user=alice, text="ledger", filters=SearchFilters())]
+    shown = []
+    for number in ("1", "2", "3"):
+        response = client.get(reverse("search:search"), {"q": "ledger", "page": number})
+        shown += [hit.name for hit in response.context["hits"]]
+    assert shown == ranked and len(shown) == 50
+    past = client.get(reverse("search:search"), {"q": "ledger", "page": "99"})
+    assert past.context["page_obj"].number == 3
+    assert [hit.name for hit in past.context["hits"]] == ranked[40:]
+    for junk in ("0", "-1", "x", "9" * 30):
+        assert client.get(reverse("search:search"), {"q": "ledger", "page": junk}).status_code == 200
