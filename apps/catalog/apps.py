@@ -21,9 +21,9 @@ class CatalogConfig(AppConfig):
         from apps.catalog.models import DatasetVersion  # lineage links versions (runs read and write them)
 
         register_asset(DatasetVersion, label="Dataset version", icon="versions", section="catalog")
-        import apps.catalog.openlineage.jobs  # noqa: F401 - registers the catalog.openlineage_event job kind
-        import apps.catalog.jobs_profiling  # noqa: F401 - registers the catalog.profile job kind
         import apps.catalog.jobs  # noqa: F401 - registers catalog.source_test and catalog.source_sync
+        import apps.catalog.jobs_profiling  # noqa: F401 - registers the catalog.profile job kind
+        import apps.catalog.openlineage.jobs  # noqa: F401 - registers the catalog.openlineage_event job kind
         from apps.catalog import search_documents  # datasets, columns and terms in the one search
 
         search_documents.register()

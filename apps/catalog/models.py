@@ -67,9 +67,11 @@ class TagQuerySet(models.QuerySet):
             return self
         if action != "view":
             return self.none()
-        return self.filter(pk__in=Dataset.tags.through.objects.filter(
-            dataset_id__in=Dataset.objects.restrict(user, "view").values("pk")
-        ).values("tag_id"))
+        return self.filter(
+            pk__in=Dataset.tags.through.objects.filter(
+                dataset_id__in=Dataset.objects.restrict(user, "view").values("pk")
+            ).values("tag_id")
+        )
 
 
 class Tag(TimeStampedModel):

@@ -4,9 +4,7 @@ import time
 
 from prometheus_client import Counter, Histogram
 
-REQUESTS = Counter(
-    "atrium_http_requests_total", "HTTP requests served", ["method", "view", "status"]
-)
+REQUESTS = Counter("atrium_http_requests_total", "HTTP requests served", ["method", "view", "status"])
 LATENCY = Histogram(
     "atrium_http_request_duration_seconds",
     "HTTP request latency",

@@ -82,7 +82,8 @@ def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
         for user in get_user_model().objects.filter(username__in=[p.username for p in PEOPLE])
     }
     created["jobs"] += _finished_jobs_ensure(users=users, teams=teams)
-    created.update(demo_sources_ensure(teams=teams, by=admin))  # first: glossary, lineage, profiles use versions
+    # Sources first: glossary, lineage and profiles use the versions they record.
+    created.update(demo_sources_ensure(teams=teams, by=admin))
     created.update(demo_lineage_ensure(teams=teams, by=admin))
     created.update(demo_glossary_ensure(teams=teams, by=admin))
     created.update(demo_profiles_ensure(by=admin))  # last: profiles the versions the steps above recorded
