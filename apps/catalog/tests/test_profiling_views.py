@@ -117,6 +117,21 @@ def test_the_tab_shows_summary_columns_and_a_chart_per_column(
     )
 
 
+def test_a_profile_without_missing_values_says_so_instead_of_an_empty_chart(client, profiled_version, alice):
+    profile = DatasetProfile.objects.get()
+    profile.columns = {
+        name: {**stats, "nulls": 0, "null_fraction": 0.0} for name, stats in profile.columns.items()
+    }
+    profile.save()
+
+    client.force_login(alice)
+    html = client.get(profile_url(profiled_version.dataset)).content.decode()
+
+    assert "No column has missing values in this version." in html
+    assert 'id="chart-nulls"' not in html
+    assert html.count('class="profile-chart"') == 6  # one per column, no empty missing-values chart
+
+
 def test_the_query_count_does_not_grow_with_the_number_of_columns(
     client, media, private_dataset, alice, django_assert_num_queries
 ):

@@ -53,6 +53,7 @@ class DatasetProfileView(DatasetMixin, TemplateView):
             columns=columns,
             masked=sorted(shown.masked) if shown else [],
             nulls_figure=charts.nulls_figure(columns) if columns else None,
+            has_missing=any(column.get("null_fraction") for column in columns),
             figures={f"figure-{column['slug']}": column["figure"] for column in columns if column["figure"]},
             preview_url=reverse("catalog:dataset_preview", kwargs={"pk": dataset.pk}),
             limit=selectors.DEFAULT_PREVIEW_ROWS,
