@@ -117,7 +117,8 @@ def test_a_new_user_registers_syncs_profiles_searches_gets_access_and_follows_li
     shoot("journey-11-profile-empty")
     page.click("#profile-now")
     expect(page.locator("#profile-rows")).to_have_text("30", timeout=JOB_WAIT)  # HX-Refresh reloads the page
-    expect(page.locator("#chart-nulls .main-svg").first).to_be_attached()
+    expect(page.locator(".profile-chart .main-svg").first).to_be_attached()  # plotly drew the charts
+    expect(page.get_by_text("No column has missing values in this version.")).to_be_visible()
     expect(page.locator("#profile-columns")).to_contain_text("segment")
     shoot("journey-12-profile-charts")
 
