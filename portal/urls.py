@@ -16,6 +16,8 @@ urlpatterns = [
     path("lineage/", include("apps.lineage.urls")),
     path("search/", include("apps.search.urls")),
     path("api/v1/", include("portal.api_urls")),
+    # The MLflow client's REST API (api/2.0/mlflow/…, api/2.0/mlflow-artifacts/…), see apps/mlflow_api.
+    path("", include("apps.mlflow_api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "apps.community",
     "apps.lineage",
     "apps.search",
+    "apps.experiments",
+    "apps.registry",
+    "apps.mlflow_api",
     "apps.demo",
 ]
 

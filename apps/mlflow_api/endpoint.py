@@ -1,0 +1,207 @@
+"""The one way to write an MLflow route: `@mlflow_endpoint("POST")` around `handler(request, args)`.
+
+It authenticates (apps/mlflow_api/auth.py), parses the arguments (query string for GET, a JSON
+object otherwise), runs the handler in one transaction (nothing half-written when it fails),
+and turns every failure into MLflow's JSON error: MlflowError as given, anything unexpected as
+INTERNAL_ERROR with a generic message (never SQL or a traceback). A method the route does not
+take is ENDPOINT_NOT_FOUND (404), as an unknown route is.
+
+    @mlflow_endpoint("GET")
+    def runs_get(request, args: Args) -> dict:
+        run = run_for(request.mlflow_user, args.string("run_id", required=True))
+        return {"run": run_json(run)}
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+from collections.abc import Callable
+
+from django.db import DatabaseError, transaction
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from apps.core.history import acting_user
+from apps.mlflow_api.auth import request_user
+from apps.mlflow_api.errors import BAD_REQUEST, INTERNAL_ERROR, MlflowError, endpoint_not_found, invalid
+
+logger = logging.getLogger(__name__)
+
+MAX_JSON_BODY = 50 * 1024 * 1024  # log_batch's own limits (1000 metrics …) fit well inside
+
+
+def _wrong_type(name: str, value, expected: str):
+    shown = json.dumps(value)[:100]
+    return invalid(f"Invalid value {shown} for parameter '{name}' supplied: expected {expected}.")
+
+
+class Args:
+    """A request's arguments with MLflow's validation messages; every accessor checks the type."""
+
+    def __init__(self, data: dict, *, from_query: bool):
+        self.data = data
+        self.from_query = from_query
+
+    def _raw(self, name: str, required: bool):
+        value = self.data.get(name)
+        if self.from_query and isinstance(value, list):
+            value = value[-1] if value else None
+        if value is None or (required and value == ""):
+            if required:
+                raise invalid(
+                    f"Missing value for required parameter '{name}'. "
+                    "See the API docs for more information about request parameters."
+                )
+            return None
+        return value
+
+    def has(self, name: str) -> bool:
+        return self.data.get(name) is not None
+
+    def string(self, name: str, *, required: bool = False, default: str | None = None) -> str | None:
+        value = self._raw(name, required)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise _wrong_type(name, value, "a string")
+        return value
+
+    def integer(self, name: str, *, required: bool = False, default: int | None = None) -> int | None:
+        value = self._raw(name, required)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            raise _wrong_type(name, value, "an integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):  # protobuf's JSON writes int64 fields as strings
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        raise _wrong_type(name, value, "an integer")
+
+    def number(self, name: str, *, required: bool = False) -> float | None:
+        """A double; MLflow's JSON carries NaN and ±Infinity as the strings "NaN", "Infinity"."""
+        value = self._raw(name, required)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise _wrong_type(name, value, "a number")
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise _wrong_type(name, value, "a number")
+
+    def boolean(self, name: str, *, default: bool = False) -> bool:
+        value = self._raw(name, False)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"true", "false"}:
+            return value.lower() == "true"
+        raise _wrong_type(name, value, "a boolean")
+
+    def list(self, name: str, *, required: bool = False) -> list:
+        value = self.data.get(name)
+        if value is None or value == []:
+            if required:
+                raise invalid(f"Missing value for required parameter '{name}'.")
+            return []
+        if self.from_query:
+            return value if isinstance(value, list) else [value]
+        if not isinstance(value, list):
+            raise _wrong_type(name, value, "a list")
+        return value
+
+    def objects(self, name: str, *, required: bool = False) -> list[dict]:
+        items = self.list(name, required=required)
+        for item in items:
+            if not isinstance(item, dict):
+                raise invalid(f"Invalid value in '{name}': each item must be an object.")
+        return items
+
+    def object(self, name: str, *, required: bool = False) -> dict | None:
+        value = self._raw(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise invalid(f"Invalid value for parameter '{name}' supplied: expected an object.")
+        return value
+
+
+def _reject_constant(name: str):
+    # json.loads accepts NaN/Infinity literals; MLflow's clients send them as strings.
+    return float(name)
+
+
+def parse_args(request) -> Args:
+    if request.method in {"GET", "HEAD"}:
+        return Args({key: request.GET.getlist(key) for key in request.GET}, from_query=True)
+    if not request.body:
+        return Args({}, from_query=False)
+    if len(request.body) > MAX_JSON_BODY:
+        raise MlflowError("Request body too large.", BAD_REQUEST)
+    try:
+        data = json.loads(request.body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError):
+        raise MlflowError("Malformed JSON in the request body.", BAD_REQUEST) from None
+    if not isinstance(data, dict):
+        raise MlflowError("The request body must be a JSON object.", BAD_REQUEST)
+    return Args(data, from_query=False)
+
+
+def _finite(value):
+    """JSON cannot carry NaN/inf as numbers; MLflow's server writes them as "NaN" / "Infinity"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+def mlflow_endpoint(*methods: str, atomic: bool = True) -> Callable:
+    """Make `handler(request, args, **kwargs) -> dict | HttpResponse` an MLflow route (see module doc)."""
+    allowed = {method.upper() for method in methods}
+
+    def decorate(handler: Callable) -> Callable:
+        @csrf_exempt
+        @functools.wraps(handler)
+        def view(request, **kwargs):
+            if request.method not in allowed:
+                return endpoint_not_found(request)
+            try:
+                user = request_user(request)
+                request.mlflow_user = user
+                args = parse_args(request)
+                with acting_user(user):
+                    if atomic:
+                        with transaction.atomic():
+                            result = handler(request, args, **kwargs)
+                    else:
+                        result = handler(request, args, **kwargs)
+            except MlflowError as error:
+                return error.response()
+            except DatabaseError:
+                logger.exception("Database error in MLflow endpoint %s", request.path)
+                return MlflowError("Internal error; the request was not applied.", INTERNAL_ERROR).response()
+            if isinstance(result, HttpResponse):
+                return result
+            return JsonResponse(_finite(result or {}), json_dumps_params={"allow_nan": False})
+
+        view.mlflow_methods = allowed
+        return view
+
+    return decorate

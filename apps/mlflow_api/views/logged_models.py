@@ -1,0 +1,3 @@
+"""MLflow logged_models routes (see apps/mlflow_api/endpoint.py for how a route is written)."""
+
+ROUTES: list[tuple] = []

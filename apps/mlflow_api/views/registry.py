@@ -1,0 +1,3 @@
+"""MLflow registry routes (see apps/mlflow_api/endpoint.py for how a route is written)."""
+
+ROUTES: list[tuple] = []

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "apps.registry"
+    label = "registry"
+    verbose_name = "Model registry"
+
+    def ready(self) -> None:
+        from apps.core.assets import register_asset
+        from apps.registry.models import ModelVersion, RegisteredModel
+
+        register_asset(RegisteredModel, label="Registered model", icon="box", section="models")
+        register_asset(ModelVersion, label="Model version", icon="versions", section="models")
