@@ -53,7 +53,7 @@ ALLOW_LIST: list[tuple[str, str]] = [
     # The API's description, not its data.
     (r"api-schema|api-docs", "the OpenAPI document and Swagger UI describe routes, never rows"),
     (r"api-not-found", "the API's catch-all answers a JSON 404 for every unknown path; it reads nothing"),
-    (r"mlflow_api:not-found", "the MLflow API's catch-all: ENDPOINT_NOT_FOUND for every unknown path; reads nothing"),
+    (r"mlflow_api:not-found", "the MLflow API's catch-all: ENDPOINT_NOT_FOUND for any unknown path"),
     # Django admin internals that never look an object up.
     (r"<unnamed admin/\(\?P<url>\.\*\)\$>", "the admin's final catch-all: 404 or append-slash redirect"),
     (
