@@ -1,0 +1,1 @@
+"""Experiment reads, one module per area (tracking, pages); import from the module."""

@@ -1,0 +1,1 @@
+"""Experiment writes, one module per area (tracking, artifacts, logged models); import from the module."""
