@@ -231,6 +231,12 @@ CATALOG_UPLOAD_MAX_BYTES = env_int("CATALOG_UPLOAD_MAX_BYTES", 512 * 1024 * 1024
 CATALOG_FOLDER_ROOTS = env_list("CATALOG_FOLDER_ROOTS", [str(VAR_DIR / "data")])
 CATALOG_STORAGE_PREFIXES = env_list("CATALOG_STORAGE_PREFIXES", ["shared/"])
 
+# --- Experiment artifacts (apps/experiments/services/artifacts.py) -------------------
+# The largest single artifact (one upload: one PUT of the MLflow artifact proxy) and the most
+# bytes the artifacts of one run or one logged model may hold together.
+EXPERIMENTS_ARTIFACT_MAX_BYTES = env_int("EXPERIMENTS_ARTIFACT_MAX_BYTES", 1024 * 1024 * 1024)
+EXPERIMENTS_ARTIFACT_ROOT_MAX_BYTES = env_int("EXPERIMENTS_ARTIFACT_ROOT_MAX_BYTES", 20 * 1024 * 1024 * 1024)
+
 # --- Profiling and preview (apps/catalog/profiling) ---------------------------
 PROFILING_MEMORY_LIMIT = env_str("PROFILING_MEMORY_LIMIT", "1GB")  # DuckDB's memory_limit per job
 PROFILING_THREADS = env_int("PROFILING_THREADS", 0)  # 0: DuckDB's default (one per core)
