@@ -225,9 +225,16 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "atrium@localhost")
 # --- Uploads --------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+# The largest file any multipart upload may carry; bytes past it are never stored (apps/core/uploads.py).
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 512 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "apps.core.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Catalog sources: the largest file a person may upload, the server folders (and SQLite files)
 # a folder source may read, and the object-storage prefixes of the default storage it may list.
-CATALOG_UPLOAD_MAX_BYTES = env_int("CATALOG_UPLOAD_MAX_BYTES", 512 * 1024 * 1024)
+CATALOG_UPLOAD_MAX_BYTES = env_int("CATALOG_UPLOAD_MAX_BYTES", UPLOAD_MAX_BYTES)
 CATALOG_FOLDER_ROOTS = env_list("CATALOG_FOLDER_ROOTS", [str(VAR_DIR / "data")])
 CATALOG_STORAGE_PREFIXES = env_list("CATALOG_STORAGE_PREFIXES", ["shared/"])
 
