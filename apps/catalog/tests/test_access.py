@@ -110,7 +110,9 @@ def test_the_answer_by_reference_is_the_same_whether_the_dataset_exists_or_not(
     existing = ask(web, private_dataset)
     missing = ask(web, Dataset(pk=private_dataset.pk + 1000))
     assert existing.status_code == missing.status_code == 302
-    assert existing["Location"] == missing["Location"]
+    assert (
+        existing["Location"] == missing["Location"] == reverse("catalog:access_request_list") + "?scope=mine"
+    )
     page = web.get(existing["Location"]).content.decode()
     assert "If this dataset exists" in page
     assert AccessRequest.objects.count() == 1  # recorded only for the real one

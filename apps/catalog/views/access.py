@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.generic import FormView, TemplateView, View
 
 from apps.catalog.forms.access import AccessDecisionForm, AccessRequestByReferenceForm, AccessRequestForm
@@ -147,7 +148,8 @@ class AccessRequestCreateView(LoginRequiredMixin, FormView):
                     for_asset=data.get("for_asset"),
                 )
         messages.success(self.request, BY_REFERENCE_ANSWER)
-        return redirect("catalog:access_request_list")
+        # To the requester's own list (the same address either way), not an empty "Awaiting me".
+        return redirect(reverse("catalog:access_request_list") + "?scope=mine")
 
 
 class AccessRequestMixin(LoginRequiredMixin):
