@@ -12,6 +12,7 @@ Both return the same plain dict (see `common.ProfileResult`) and know nothing of
 
 from apps.catalog.profiling.common import (  # noqa: F401 - the package's public names
     FileTarget,
+    FrameResult,
     PreviewResult,
     ProfileResult,
     ProfilingError,

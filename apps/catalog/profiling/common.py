@@ -58,6 +58,15 @@ class ProfileResult:
 
 
 @dataclass
+class FrameResult:
+    """Rows of a body of data as a pandas DataFrame, capped at a row limit (`truncated` when more exist)."""
+
+    frame: Any  # pandas.DataFrame (imported lazily by the engines)
+    truncated: bool
+    columns: list[dict[str, str]]  # name and source type of each column read
+
+
+@dataclass
 class PreviewResult:
     """The first rows of a body of data: column names and types, then rows of JSON-safe cells."""
 

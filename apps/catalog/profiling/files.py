@@ -26,6 +26,7 @@ from django.conf import settings
 
 from apps.catalog.profiling.common import (
     TOP_VALUES,
+    FrameResult,
     PreviewResult,
     ProfileResult,
     ProfilingError,
@@ -318,4 +319,39 @@ def preview_file(path: str, *, limit: int, fmt: str | None = None) -> PreviewRes
     return PreviewResult(
         columns=[{"name": column, "type": data_type} for column, data_type in schema],
         rows=[[json_value(cell) for cell in row] for row in rows],
+    )
+
+
+def read_file_frame(
+    path: str, *, limit: int, columns: list[str] | None = None, fmt: str | None = None
+) -> FrameResult:
+    """The file's first `limit` rows (only `columns`, in that order, when given) as a pandas DataFrame.
+
+    DuckDB keeps the file's row order (insertion order is preserved), so the same file and
+    limit always give the same rows; one row past the limit tells whether more exist.
+    """
+    fmt = fmt or file_format(path)
+    name = os.path.basename(path)
+    connection = connect()
+    try:
+        schema = _open(connection, path, fmt)
+        types = dict(schema)
+        wanted = list(columns) if columns is not None else [column for column, _type in schema]
+        missing = [column for column in wanted if column not in types]
+        if missing:
+            raise ProfilingError(f"The file {name} has no column named {', '.join(missing[:5])}.")
+        selected = ", ".join(_quote(column) for column in wanted) or "*"
+        try:
+            frame = connection.execute(f"SELECT {selected} FROM data LIMIT {int(limit) + 1}").df()
+        except duckdb.Error as exc:
+            raise ProfilingError(_read_error(name, fmt, exc)) from None
+    finally:
+        connection.close()
+    truncated = len(frame) > limit
+    if truncated:
+        frame = frame.iloc[:limit]
+    return FrameResult(
+        frame=frame,
+        truncated=truncated,
+        columns=[{"name": column, "type": types[column]} for column in wanted],
     )

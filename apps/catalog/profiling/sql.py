@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from apps.catalog.profiling.common import (
     HISTOGRAM_BINS,
     TOP_VALUES,
+    FrameResult,
     PreviewResult,
     ProfileResult,
     ProfilingError,
@@ -378,4 +379,37 @@ def preview_table(url: str, table_name: str, *, limit: int, timeout: int | None 
     return PreviewResult(columns=columns, rows=[[json_value(cell) for cell in row] for row in rows])
 
 
-__all__ = ["HISTOGRAM_BINS", "preview_table", "profile_table", "read_only_connection"]
+def read_table_frame(
+    url: str, table_name: str, *, limit: int, columns: list[str] | None = None, timeout: int | None = None
+) -> FrameResult:
+    """The table's first `limit` rows (ordered by its primary key when it has one) as a pandas DataFrame."""
+    import pandas as pd
+
+    with read_only_connection(url, timeout=timeout) as connection:
+        table = reflect_table(connection, table_name)
+        wanted = list(columns) if columns is not None else [column.name for column in table.columns]
+        missing = [column for column in wanted if column not in table.c]
+        if missing:
+            raise ProfilingError(f"The table {table_name} has no column named {', '.join(missing[:5])}.")
+        statement = sa.select(*[table.c[column] for column in wanted])
+        # Without an order a database may return any rows under a LIMIT; the key makes reads repeatable.
+        key = list(table.primary_key.columns)
+        if key:
+            statement = statement.order_by(*key)
+        rows = _execute(connection, statement.limit(int(limit) + 1), table_name).all()
+        dialect = connection.dialect
+        types = {column: _type_name(table.c[column], dialect) for column in wanted}
+    truncated = len(rows) > limit
+    frame = pd.DataFrame([tuple(row) for row in rows[:limit]], columns=wanted)
+    for column in wanted:
+        # NUMERIC arrives as Decimal objects; analysis wants floats (or integers) in a numeric column.
+        if column_kind(types[column]) == "numeric" and frame[column].dtype == object:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return FrameResult(
+        frame=frame,
+        truncated=truncated,
+        columns=[{"name": column, "type": types[column]} for column in wanted],
+    )
+
+
+__all__ = ["HISTOGRAM_BINS", "preview_table", "profile_table", "read_table_frame", "read_only_connection"]

@@ -181,6 +181,70 @@ def dataset_preview(*, user, dataset: Dataset, version: DatasetVersion, limit: i
     return Preview(version=version, columns=columns, rows=rows, limit=limit, masked=masked)
 
 
+@dataclass
+class VersionFrame:
+    """A version's rows for analysis (training, checks): a pandas DataFrame capped at `max_rows`."""
+
+    version: DatasetVersion
+    frame: Any  # pandas.DataFrame
+    truncated: bool  # the version has more rows than `max_rows`; the first ones were read
+    columns: list[dict]  # name and source type of each column read, in order
+    max_rows: int
+
+
+def version_frame(
+    *, user, version: DatasetVersion, columns: list[str] | None = None, max_rows: int
+) -> VersionFrame:
+    """Read the first `max_rows` rows of `version` (only `columns` if given) as a pandas DataFrame.
+
+    The reader must see the version (404 otherwise). PII is never masked here, since masked
+    cells would be useless for analysis: a reader who may not see PII unmasked (see
+    `dataset_sees_pii`) is refused any PII column with a ProfilingError naming it. Rows
+    come in the file's order, or the table's primary-key order, so the same version and
+    cap always give the same rows.
+    """
+    from apps.catalog.profiling import FileTarget
+    from apps.catalog.services.profiling import version_data_target
+
+    if max_rows < 1:
+        raise ValueError("max_rows must be at least 1.")
+    if not DatasetVersion.objects.restrict(user, Action.VIEW).filter(pk=version.pk).exists():
+        raise Http404("No such version.")
+    dataset = version.dataset
+    pii = dataset_pii_columns(user=user, dataset=dataset)
+    wanted = list(columns) if columns is not None else [c.get("name") for c in version.schema or []]
+    refused = [name for name in wanted if name in pii]
+    if refused and not dataset_sees_pii(user=user, dataset=dataset):
+        raise ProfilingError(
+            f"The column{'s' if len(refused) > 1 else ''} {', '.join(refused[:5])} "
+            f"{'are' if len(refused) > 1 else 'is'} flagged as personal data (PII) in {dataset.name}; "
+            "only people who may edit the dataset can read them unmasked."
+        )
+    with version_data_target(version=version) as target:
+        if isinstance(target, FileTarget):
+            from apps.catalog.profiling.files import read_file_frame
+
+            result = read_file_frame(target.path, fmt=target.file_format, columns=columns, limit=max_rows)
+        else:
+            from apps.catalog.profiling.sql import read_table_frame
+
+            result = read_table_frame(target.url, target.table, columns=columns, limit=max_rows)
+    if columns is None and pii and not dataset_sees_pii(user=user, dataset=dataset):
+        hidden = [column["name"] for column in result.columns if column["name"] in pii]
+        if hidden:
+            raise ProfilingError(
+                f"{dataset.name} has columns flagged as personal data (PII): {', '.join(hidden[:5])}; "
+                "choose the columns to read without them."
+            )
+    return VersionFrame(
+        version=version,
+        frame=result.frame,
+        truncated=result.truncated,
+        columns=result.columns,
+        max_rows=max_rows,
+    )
+
+
 def dataset_profile_job(*, user, dataset: Dataset):
     """The newest profiling job of this dataset that `user` may see (None if none)."""
     from apps.catalog.jobs_profiling import KIND
