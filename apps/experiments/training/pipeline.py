@@ -247,7 +247,19 @@ def _evaluate(pipeline: Pipeline, X, y, data: PreparedData) -> tuple[dict[str, f
     return evaluation.regression_metrics(y, predicted), predicted, None
 
 
-def train(
+def train(data: PreparedData, **options) -> TrainingOutcome:
+    """Search (optional), validate (hold-out or k-fold), fit the final model and measure it, on one thread.
+
+    One thread for BLAS and OpenMP (histogram boosting) keeps the numbers bit-identical from run to
+    run, and keeps a worker from taking every core of a shared machine.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _train(data, **options)
+
+
+def _train(
     data: PreparedData,
     *,
     estimator_key: str,
@@ -257,7 +269,6 @@ def train(
     seed: int,
     progress: Progress = _no_progress,
 ) -> TrainingOutcome:
-    """Search (optional), validate (hold-out or k-fold), fit the final model and measure it."""
     X, y = data.X, data.y
     estimator = estimator_get(estimator_key)
     params = params_validate(estimator, data.task, params)
@@ -312,7 +323,7 @@ def train(
         )  # fmt: skip
         y_eval, pred_eval, scores_eval = (
             y,
-            (oof_pred.astype(y.dtype) if classification else oof_pred),
+            oof_pred,
             oof_scores,
         )
         native = evaluation.native_importances(model, features=list(X.columns))

@@ -1,8 +1,8 @@
 """Plotly figures of a training outcome, as JSON-ready dicts, and their data as CSV tables.
 
-No ORM here: the job passes plain data in and stores each figure as `plots/<name>.json` (a
-plotly figure: `data` + `layout`) next to `plots/<name>.csv`, so the run page can draw it with
-plotly.js and offer its data one click away.
+No ORM here: the job passes plain data in and stores each figure as `plots/<name>.plotly.json`
+(a plotly figure: `data` + `layout`, the convention of `apps/experiments/charts.py`) next to
+`plots/<name>.csv`, so the run page draws it with plotly.js and offers its data one click away.
 """
 
 from __future__ import annotations
