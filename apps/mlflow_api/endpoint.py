@@ -20,13 +20,23 @@ import logging
 import math
 from collections.abc import Callable
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.history import acting_user
+from apps.experiments.errors import TrackingError
 from apps.mlflow_api.auth import request_user
-from apps.mlflow_api.errors import BAD_REQUEST, INTERNAL_ERROR, MlflowError, endpoint_not_found, invalid
+from apps.mlflow_api.errors import (
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    INVALID_PARAMETER_VALUE,
+    PERMISSION_DENIED,
+    MlflowError,
+    endpoint_not_found,
+    invalid,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +204,12 @@ def mlflow_endpoint(*methods: str, atomic: bool = True) -> Callable:
                         result = handler(request, args, **kwargs)
             except MlflowError as error:
                 return error.response()
+            except TrackingError as error:  # the domain's refusals carry MLflow's codes already
+                return MlflowError(error.message, error.code).response()
+            except ValidationError as error:  # any other domain rule a request broke
+                return MlflowError(" ".join(error.messages), INVALID_PARAMETER_VALUE).response()
+            except PermissionDenied as error:
+                return MlflowError(str(error) or "Permission denied.", PERMISSION_DENIED).response()
             except DatabaseError:
                 logger.exception("Database error in MLflow endpoint %s", request.path)
                 return MlflowError("Internal error; the request was not applied.", INTERNAL_ERROR).response()

@@ -1,94 +1,283 @@
-"""Writes for experiments and runs: create, describe, soft-delete and restore (MLflow's lifecycle).
+"""Tracking writes: experiments, runs, params, metrics, tags and dataset inputs (MLflow's semantics).
 
 Deleting is MLflow's soft delete: the row stays with `lifecycle_stage="deleted"` and can be
-restored; deleting an experiment deletes its active runs with it and restoring it restores them
-(as MLflow's SQL store does). Callers check permissions through `restrict` first; these functions
-apply the business rules and record history for `by`.
+restored; deleting an experiment deletes its active runs and restoring it restores them.
+
+Every function takes the objects to change (found through `apps.experiments.selectors.tracking`,
+which checks the caller's rights) and the acting user `by`. Validation happens before the first
+write, and callers run each request in one transaction, so a refused request writes nothing.
+Writes are idempotent where MLflow's are: the same param again, the same metric point again
+(the unique constraint + ignore_conflicts) and the same dataset input again change nothing.
+
+Hot paths (log_metric, log_batch) are a handful of statements whatever the batch size: one
+insert for the points, one upsert for the latest values, one read + at most two writes for tags
+(with history through simple-history's bulk helpers).
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+import json
+import platform
+import random
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from apps.core.history import acting_user
-from apps.experiments.models import Experiment, LifecycleStage, Run
-from apps.teams.models import Team
+from apps.core.permissions import Action
+from apps.experiments.errors import (
+    INVALID_STATE,
+    PERMISSION_DENIED,
+    RESOURCE_ALREADY_EXISTS,
+    RESOURCE_DOES_NOT_EXIST,
+    TrackingError,
+    invalid,
+)
+from apps.experiments.models import (
+    Experiment,
+    ExperimentTag,
+    LatestMetric,
+    LifecycleStage,
+    LoggedDataset,
+    Metric,
+    Param,
+    Run,
+    RunInput,
+    RunStatus,
+    RunTag,
+)
+from apps.experiments.validation import (
+    MAX_DATASET_DIGEST_SIZE,
+    MAX_DATASET_NAME_SIZE,
+    MAX_DATASET_PROFILE_SIZE,
+    MAX_DATASET_SCHEMA_SIZE,
+    MAX_DATASET_SOURCE_SIZE,
+    MAX_INPUT_TAG_KEY_SIZE,
+    MAX_INPUT_TAG_VALUE_SIZE,
+    exceeds_maximum_length,
+    sanitize_metric_value,
+    validate_batch_limits,
+    validate_experiment_name,
+    validate_experiment_tag,
+    validate_metric,
+    validate_param,
+    validate_tag,
+)
+from apps.teams.models import Membership, Team
 
-EXPERIMENT_NAME_MAX_LENGTH = 500
+TEAM_TAG = "atrium.team"
+RUN_NAME_TAG = "mlflow.runName"
+PARENT_RUN_TAG = "mlflow.parentRunId"
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+ARTIFACT_SCHEME = "mlflow-artifacts:"
+
+# MLflow's system tags that Atrium also keeps on the run itself (reproducibility fields).
+SYSTEM_TAG_FIELDS = {
+    "mlflow.note.content": "description",
+    "mlflow.source.type": "source_type",
+    "mlflow.source.name": "source_name",
+    "mlflow.source.git.commit": "git_commit",
+    "mlflow.source.git.repoURL": "git_repo",
+    "mlflow.gitRepoURL": "git_repo",
+    "mlflow.project.entryPoint": "entry_point",
+}
+_FIELD_LIMITS = {"source_type": 32, "source_name": 500, "git_commit": 64, "git_repo": 500, "entry_point": 500}
+
+Metric_ = tuple[str, float, int, int]  # (key, value, timestamp ms, step)
+
+
+@dataclass(frozen=True)
+class DatasetInputSpec:
+    """One dataset input of log_inputs, as the client describes it."""
+
+    name: str
+    digest: str
+    source_type: str = ""
+    source: str = ""
+    schema: str = ""
+    profile: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+def _now_ms() -> int:
+    return int(timezone.now().timestamp() * 1000)
+
+
+def _check_run_active(run: Run) -> None:
+    if run.lifecycle_stage != LifecycleStage.ACTIVE:
+        raise invalid(
+            f"The run {run.uuid} must be in the 'active' state. Current state is {run.lifecycle_stage}."
+        )
+
+
+def _check_experiment_active(experiment: Experiment) -> None:
+    if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+        raise invalid(
+            f"The experiment {experiment.pk} must be in the 'active' state. "
+            f"Current state is {experiment.lifecycle_stage}."
+        )
+
+
+# --- experiments ---------------------------------------------------------------------------------
+def experiment_team_for(*, user, tags: dict[str, str] | None = None) -> Team:
+    """The team a new experiment of `user` belongs to.
+
+    The `atrium.team` tag (a team slug) if given; else the user's only team; else the first team
+    (by name) where the user may add assets. Refused when the user may not add to that team.
+    """
+    slug = (tags or {}).get(TEAM_TAG, "").strip()
+    adders = Membership.objects.filter(user_id=user.pk, role__in=_roles(Action.ADD))
+    if slug:
+        if user.is_superuser:
+            team = Team.objects.filter(slug=slug).first()
+        else:
+            team = Team.objects.filter(slug=slug, pk__in=adders.values("team_id")).first()
+        if team is None:
+            raise TrackingError(
+                f"You cannot create experiments in team '{slug}': you are not a member allowed to add "
+                "assets there (check the slug on the team's page).",
+                PERMISSION_DENIED,
+            )
+        return team
+    memberships = list(
+        Membership.objects.filter(user_id=user.pk).select_related("team").order_by("team__name")
+    )
+    if len(memberships) == 1:
+        membership = memberships[0]
+        if membership.role not in _roles(Action.ADD):
+            raise TrackingError(
+                f"Your role in {membership.team.name} does not let you create experiments.", PERMISSION_DENIED
+            )
+        return membership.team
+    for membership in memberships:
+        if membership.role in _roles(Action.ADD):
+            return membership.team
+    raise TrackingError(
+        "You belong to no team where you may create experiments; ask a team's data officer to add you.",
+        PERMISSION_DENIED,
+    )
+
+
+def _roles(action: str) -> list[str]:
+    from apps.core.permissions import roles_allowed
+
+    return roles_allowed(action)
+
+
 EXPERIMENT_FIELDS = {"name", "description", "visibility"}
 
 
-def experiment_name_check(*, team: Team, name: str, exclude_pk: int | None = None) -> None:
-    """Refuse an empty or overlong name, or one another experiment of `team` has (an error on `name`)."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the experiment a name."})
-    if len(name) > EXPERIMENT_NAME_MAX_LENGTH:
-        raise ValidationError({"name": f"Keep the name under {EXPERIMENT_NAME_MAX_LENGTH} characters."})
+def experiment_name_check(*, team: Team, name: str, exclude_pk: int | None = None) -> str:
+    """The stripped name, or an error on `name`: empty, overlong, or taken in `team` (deleted ones too)."""
+    name = validate_experiment_name((name or "").strip() if isinstance(name, str) else name)
     if Experiment.objects.filter(team=team, name=name).exclude(pk=exclude_pk).exists():
-        raise ValidationError(
-            {"name": f"{team.name} already has an experiment named “{name}” (perhaps deleted). Pick another."}
+        raise TrackingError(
+            f"{team.name} already has an experiment named “{name}” (perhaps deleted). Pick another.",
+            RESOURCE_ALREADY_EXISTS,
+            field="name",
         )
+    return name
 
 
 @transaction.atomic
 def experiment_create(
     *,
-    team: Team,
     by,
     name: str,
-    visibility: str = "private",
+    team: Team | None = None,
+    tags: dict[str, str] | None = None,
     description: str = "",
+    visibility: str = "private",
     artifact_location: str = "",
 ) -> Experiment:
-    """Create an experiment owned by `team`; its artifacts go to the MLflow artifact proxy by default."""
-    name = (name or "").strip()
-    experiment_name_check(team=team, name=name)
+    """Create an experiment in `team` (default: `experiment_team_for`), with MLflow's tags.
+
+    Its artifacts go to the MLflow artifact proxy (`mlflow-artifacts:/<id>`); another location
+    is refused, so clients never write outside Atrium's storage.
+    """
+    tags = dict(tags or {})
+    for key, value in tags.items():
+        validate_experiment_tag(key, value)
+    if artifact_location and not artifact_location.startswith(ARTIFACT_SCHEME):
+        raise invalid(
+            "Atrium stores artifacts itself (through the mlflow-artifacts proxy); "
+            "an experiment's artifact_location cannot be set."
+        )
+    if team is None:
+        team = experiment_team_for(user=by, tags=tags)
+    name = experiment_name_check(team=team, name=name)
+    if visibility not in {"private", "internal"}:
+        raise TrackingError(f"Unknown visibility '{visibility}'.", field="visibility")
     experiment = Experiment(
         team=team,
         name=name,
+        description=description or tags.get("mlflow.note.content", ""),
         visibility=visibility,
-        description=description or "",
-        artifact_location=artifact_location,
         created_by=by if getattr(by, "pk", None) else None,
     )
-    experiment.full_clean(exclude=["artifact_location"], validate_unique=False, validate_constraints=False)
     with acting_user(by):
         experiment.save()
-        if not experiment.artifact_location:
-            experiment.artifact_location = f"mlflow-artifacts:/{experiment.pk}"
-            experiment.save(update_fields=["artifact_location"])
+        # The default location needs the id; set it on the row and on its creation record so the
+        # history shows one creation, not a creation plus a change nobody made.
+        location = artifact_location or f"{ARTIFACT_SCHEME}/{experiment.pk}"
+        Experiment.objects.filter(pk=experiment.pk).update(artifact_location=location)
+        experiment.history.filter(history_type="+").update(artifact_location=location)
+        experiment.artifact_location = location
+        if tags:
+            bulk_create_with_history(
+                [ExperimentTag(experiment=experiment, key=key, value=value) for key, value in tags.items()],
+                ExperimentTag,
+                default_user=by,
+            )
+    return experiment
+
+
+@transaction.atomic
+def experiment_default_get_or_create(*, by, name: str = "Default") -> Experiment:
+    """The experiment for MLflow's default id "0": `name` in the user's team, made on first use."""
+    team = experiment_team_for(user=by)
+    experiment = Experiment.objects.filter(team=team, name=name).first()
+    if experiment is None:
+        experiment = experiment_create(by=by, name=name, team=team)
     return experiment
 
 
 @transaction.atomic
 def experiment_update(*, experiment: Experiment, by, **changes) -> Experiment:
-    """Rename an experiment, change its description (Markdown) or its visibility."""
+    """Rename an experiment (MLflow's update), change its description (Markdown) or its visibility."""
     unknown = set(changes) - EXPERIMENT_FIELDS
     if unknown:
         raise ValueError(f"Cannot change {sorted(unknown)} on an experiment.")
     if "name" in changes:
-        changes["name"] = (changes["name"] or "").strip()
-        if changes["name"] != experiment.name and experiment.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise ValidationError({"name": "Restore the experiment before renaming it."})
-        experiment_name_check(team=experiment.team, name=changes["name"], exclude_pk=experiment.pk)
-    for field, value in changes.items():
-        setattr(experiment, field, value)
-    experiment.full_clean(validate_unique=False, validate_constraints=False)
-    with acting_user(by):
-        experiment.save()
+        name = (changes["name"] or "").strip() if isinstance(changes["name"], str) else changes["name"]
+        if name != experiment.name and experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+            # MLflow answers INVALID_STATE (a 500); a refused rename is the caller's input, so 400.
+            raise TrackingError("Restore the experiment before renaming it.", field="name")
+        changes["name"] = experiment_name_check(team=experiment.team, name=name, exclude_pk=experiment.pk)
+    if "visibility" in changes and changes["visibility"] not in {"private", "internal"}:
+        raise TrackingError(f"Unknown visibility '{changes['visibility']}'.", field="visibility")
+    changed = [field for field, value in changes.items() if getattr(experiment, field) != value]
+    for field in changed:
+        setattr(experiment, field, changes[field])
+    if changed:
+        with acting_user(by):
+            experiment.save(update_fields=[*changed, "updated_at"])
     return experiment
 
 
 def _runs_set_lifecycle(*, runs: list[Run], by, stage: str) -> int:
-    deleted_at = timezone.now() if stage == LifecycleStage.DELETED else None
+    now = timezone.now()
     for run in runs:
         run.lifecycle_stage = stage
-        run.deleted_at = deleted_at
-        run.updated_at = timezone.now()
+        run.deleted_at = now if stage == LifecycleStage.DELETED else None
+        run.updated_at = now
     if runs:
         bulk_update_with_history(
             runs, Run, ["lifecycle_stage", "deleted_at", "updated_at"], batch_size=500, default_user=by
@@ -98,7 +287,7 @@ def _runs_set_lifecycle(*, runs: list[Run], by, stage: str) -> int:
 
 @transaction.atomic
 def experiment_delete(*, experiment: Experiment, by) -> Experiment:
-    """Soft-delete an experiment and its active runs (restorable)."""
+    """Soft-delete an experiment and its active runs (MLflow's delete; restorable; twice is once)."""
     if experiment.lifecycle_stage == LifecycleStage.DELETED:
         return experiment
     experiment.lifecycle_stage = LifecycleStage.DELETED
@@ -112,7 +301,7 @@ def experiment_delete(*, experiment: Experiment, by) -> Experiment:
 
 @transaction.atomic
 def experiment_restore(*, experiment: Experiment, by) -> Experiment:
-    """Bring a deleted experiment back, with its runs."""
+    """Bring a deleted experiment back, with its runs (as MLflow's SQL store does)."""
     if experiment.lifecycle_stage == LifecycleStage.ACTIVE:
         return experiment
     experiment.lifecycle_stage = LifecycleStage.ACTIVE
@@ -122,6 +311,379 @@ def experiment_restore(*, experiment: Experiment, by) -> Experiment:
     runs = list(experiment.runs.filter(lifecycle_stage=LifecycleStage.DELETED))
     _runs_set_lifecycle(runs=runs, by=by, stage=LifecycleStage.ACTIVE)
     return experiment
+
+
+@transaction.atomic
+def experiment_tag_set(*, experiment: Experiment, by, key: str, value: str) -> ExperimentTag:
+    """Set (add or replace) one tag of an experiment; `mlflow.note.content` is its description."""
+    key, value = validate_experiment_tag(key, value)
+    _check_experiment_active(experiment)
+    with acting_user(by):
+        tag = ExperimentTag.objects.filter(experiment=experiment, key=key).first()
+        if tag is None:
+            tag = ExperimentTag.objects.create(experiment=experiment, key=key, value=value)
+        elif tag.value != value:
+            tag.value = value
+            tag.save(update_fields=["value"])
+        if key == "mlflow.note.content" and experiment.description != value:
+            experiment.description = value
+            experiment.save(update_fields=["description", "updated_at"])
+    return tag
+
+
+@transaction.atomic
+def experiment_tag_delete(*, experiment: Experiment, by, key: str) -> None:
+    """Remove one tag of an experiment; RESOURCE_DOES_NOT_EXIST when it has no such tag."""
+    _check_experiment_active(experiment)
+    tag = ExperimentTag.objects.filter(experiment=experiment, key=key).first()
+    if tag is None:
+        raise TrackingError(
+            f"No tag with name: {key} in experiment with id {experiment.pk}", RESOURCE_DOES_NOT_EXIST
+        )
+    with acting_user(by):
+        tag.delete()
+
+
+# --- runs ----------------------------------------------------------------------------------------
+_ADJECTIVES = [
+    "able",
+    "amazing",
+    "bold",
+    "brave",
+    "bright",
+    "calm",
+    "capable",
+    "careful",
+    "clean",
+    "clever",
+    "curious",
+    "daring",
+    "dazzling",
+    "eager",
+    "efficient",
+    "elegant",
+    "fearless",
+    "funny",
+    "gentle",
+    "glamorous",
+    "golden",
+    "grand",
+    "handsome",
+    "honest",
+    "humble",
+    "kindly",
+    "likeable",
+    "lively",
+    "loud",
+    "luminous",
+    "merciful",
+    "mysterious",
+    "nimble",
+    "orderly",
+    "patient",
+    "polite",
+    "powerful",
+    "receptive",
+    "redolent",
+    "resilient",
+    "righteous",
+    "rogue",
+    "rumbling",
+    "salty",
+    "secretive",
+    "selective",
+    "sincere",
+    "skillful",
+    "smiling",
+    "sneaky",
+    "spiffy",
+    "stately",
+    "suave",
+    "thoughtful",
+    "traveling",
+    "unique",
+    "upbeat",
+    "useful",
+    "valuable",
+    "vaunted",
+    "victorious",
+    "welcoming",
+    "whimsical",
+    "wise",
+    "worried",
+    "youthful",
+    "zealous",
+]
+_NOUNS = [
+    "ant",
+    "ape",
+    "asp",
+    "auk",
+    "bass",
+    "bat",
+    "bear",
+    "bee",
+    "bird",
+    "boar",
+    "bug",
+    "calf",
+    "carp",
+    "cat",
+    "cod",
+    "colt",
+    "conch",
+    "cow",
+    "crab",
+    "crane",
+    "croc",
+    "crow",
+    "cub",
+    "deer",
+    "doe",
+    "dog",
+    "dolphin",
+    "donkey",
+    "dove",
+    "duck",
+    "eel",
+    "elk",
+    "fawn",
+    "finch",
+    "fish",
+    "flea",
+    "fly",
+    "foal",
+    "fowl",
+    "fox",
+    "frog",
+    "gnat",
+    "gnu",
+    "goat",
+    "goose",
+    "grouse",
+    "grub",
+    "gull",
+    "hare",
+    "hawk",
+    "hen",
+    "hog",
+    "horse",
+    "hound",
+    "jay",
+    "kit",
+    "kite",
+    "koi",
+    "lamb",
+    "lark",
+    "loon",
+    "lynx",
+    "mare",
+    "midge",
+    "mink",
+    "mole",
+    "moose",
+    "moth",
+    "mouse",
+    "mule",
+    "newt",
+    "owl",
+    "ox",
+    "panda",
+    "penguin",
+    "perch",
+    "pig",
+    "pug",
+    "quail",
+    "ram",
+    "rat",
+    "ray",
+    "robin",
+    "roo",
+    "rook",
+    "seal",
+    "shad",
+    "shark",
+    "sheep",
+    "shoat",
+    "shrew",
+    "shrike",
+    "skink",
+    "skunk",
+    "sloth",
+    "slug",
+    "smelt",
+    "snail",
+    "snake",
+    "snipe",
+    "sow",
+    "sponge",
+    "squid",
+    "squirrel",
+    "stag",
+    "steed",
+    "stoat",
+    "stork",
+    "swan",
+    "tern",
+    "toad",
+    "trout",
+    "turtle",
+    "vole",
+    "wasp",
+    "whale",
+    "wolf",
+    "worm",
+    "wren",
+    "yak",
+    "zebra",
+]
+
+
+def run_name_generate() -> str:
+    """A memorable name like MLflow's (`bold-crane-42`) for runs the client did not name."""
+    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(0, 999)}"  # noqa: S311
+
+
+def _system_fields(run: Run, tags: dict[str, str]) -> list[str]:
+    """Copy MLflow's system tags onto the run's own reproducibility fields; returns changed fields."""
+    changed = []
+    for key, field in SYSTEM_TAG_FIELDS.items():
+        if key in tags:
+            value = tags[key]
+            limit = _FIELD_LIMITS.get(field)
+            value = value[:limit] if limit else value
+            if getattr(run, field) != value:
+                setattr(run, field, value)
+                changed.append(field)
+    if RUN_NAME_TAG in tags and run.name != tags[RUN_NAME_TAG][:250]:
+        run.name = tags[RUN_NAME_TAG][:250]
+        changed.append("name")
+    if "mlflow.user" in tags and not run.user_name:
+        run.user_name = tags["mlflow.user"][:250]
+        changed.append("user_name")
+    if "mlflow.source.git.dirty" in tags:
+        dirty = tags["mlflow.source.git.dirty"].strip().lower() in {"true", "1", "yes"}
+        if run.git_dirty != dirty:
+            run.git_dirty = dirty
+            changed.append("git_dirty")
+    if "atrium.seed" in tags:
+        try:
+            seed = int(tags["atrium.seed"])
+        except ValueError:
+            seed = None
+        if seed is not None and run.seed != seed:
+            run.seed = seed
+            changed.append("seed")
+    if PARENT_RUN_TAG in tags:
+        parent_uuid = tags[PARENT_RUN_TAG]
+        # Only a run of the same experiment can be the parent: nesting never crosses permissions.
+        parent = Run.objects.filter(uuid=parent_uuid, experiment_id=run.experiment_id).only("pk").first()
+        parent_id = parent.pk if parent is not None and parent.pk != run.pk else None
+        if run.parent_id != parent_id:
+            run.parent_id = parent_id
+            changed.append("parent")
+    return changed
+
+
+def _validated_tags(
+    tags: Iterable[tuple[str, str]] | dict[str, str] | None, path: str = "tags"
+) -> dict[str, str]:
+    items = tags.items() if isinstance(tags, dict) else (tags or ())
+    result: dict[str, str] = {}
+    for index, (key, value) in enumerate(items):
+        key, value = validate_tag(key, value, f"{path}[{index}]")
+        result[key] = value  # the last value of a repeated key wins, as in MLflow
+    return result
+
+
+@transaction.atomic
+def run_create(
+    *,
+    experiment: Experiment,
+    by,
+    start_time: int | None = None,
+    tags: Iterable[tuple[str, str]] | dict[str, str] | None = None,
+    run_name: str = "",
+    parent: Run | None = None,
+    seed: int | None = None,
+    environment: dict | None = None,
+    training_job=None,
+    reproduced_from: Run | None = None,
+) -> Run:
+    """Start a run in `experiment` (status RUNNING); MLflow's system tags fill the reproducibility fields."""
+    _check_experiment_active(experiment)
+    tag_values = _validated_tags(tags)
+    name_tag = tag_values.get(RUN_NAME_TAG)
+    if run_name and name_tag and run_name != name_tag:
+        raise invalid(
+            "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values "
+            f"(run_name='{run_name}', mlflow.runName='{name_tag}')."
+        )
+    if run_name and len(run_name) > 250:
+        raise invalid(exceeds_maximum_length("run_name", 250))
+    run_name = run_name or name_tag or run_name_generate()
+    tag_values.setdefault(RUN_NAME_TAG, run_name)
+    if parent is not None:
+        if parent.experiment_id != experiment.pk:
+            raise invalid("A nested run must belong to its parent's experiment.")
+        tag_values.setdefault(PARENT_RUN_TAG, parent.uuid)
+    run = Run(
+        experiment=experiment,
+        name=run_name,
+        user=by,
+        user_name=getattr(by, "username", "") or "",
+        status=RunStatus.RUNNING,
+        start_time=start_time if start_time is not None else _now_ms(),
+        seed=seed,
+        environment=environment or {},
+        training_job=training_job,
+        reproduced_from=reproduced_from,
+    )
+    run.artifact_uri = (
+        f"{experiment.artifact_location or ARTIFACT_SCHEME + '/' + str(experiment.pk)}/{run.uuid}/artifacts"
+    )
+    _system_fields(run, tag_values)
+    if parent is not None:
+        run.parent = parent
+    with acting_user(by):
+        run.save()
+        bulk_create_with_history(
+            [RunTag(run=run, key=key, value=value) for key, value in tag_values.items()],
+            RunTag,
+            default_user=by,
+        )
+    return run
+
+
+@transaction.atomic
+def run_update(
+    *, run: Run, by, status: str | None = None, end_time: int | None = None, name: str | None = None
+) -> Run:
+    """Change a run's status, end time or name (MLflow's update_run; the name tag follows the name)."""
+    _check_run_active(run)
+    changed = []
+    if status is not None:
+        if status not in RunStatus.values:
+            raise invalid(
+                f"Invalid value '{status}' for parameter 'status': expected one of {RunStatus.values}."
+            )
+        if run.status != status:
+            run.status = status
+            changed.append("status")
+    if end_time is not None and run.end_time != end_time:
+        run.end_time = end_time
+        changed.append("end_time")
+    with acting_user(by):
+        if name:
+            if len(name) > 250:
+                raise invalid(exceeds_maximum_length("run_name", 250))
+            if run.name != name:
+                run.name = name
+                changed.append("name")
+            _tags_write(run, by, {RUN_NAME_TAG: name}, system_fields=False)
+        if changed:
+            run.save(update_fields=[*changed, "updated_at"])
+    return run
 
 
 @transaction.atomic
@@ -136,7 +698,7 @@ def run_delete(*, run: Run, by) -> Run:
 def run_restore(*, run: Run, by) -> Run:
     """Bring a deleted run back (its experiment must be active, as in MLflow)."""
     if run.experiment.lifecycle_stage != LifecycleStage.ACTIVE:
-        raise ValidationError("Restore the experiment first: its runs come back with it.")
+        raise invalid("Restore the experiment first: its runs come back with it.")
     if run.lifecycle_stage != LifecycleStage.ACTIVE:
         _runs_set_lifecycle(runs=[run], by=by, stage=LifecycleStage.ACTIVE)
     return run
@@ -145,15 +707,342 @@ def run_restore(*, run: Run, by) -> Run:
 @transaction.atomic
 def run_note_set(*, run: Run, by, note: str) -> Run:
     """Set a run's Markdown note (MLflow's `mlflow.note.content` tag is the same text)."""
-    from apps.experiments.models import RunTag
-
     run.description = note or ""
     with acting_user(by):
         run.save(update_fields=["description", "updated_at"])
         if run.description:
-            RunTag.objects.update_or_create(
-                run=run, key="mlflow.note.content", defaults={"value": run.description}
-            )
+            _tags_write(run, by, {"mlflow.note.content": run.description}, system_fields=False)
         else:
             RunTag.objects.filter(run=run, key="mlflow.note.content").delete()
     return run
+
+
+# --- params, metrics, tags -----------------------------------------------------------------------
+def _validated_params(params: Iterable[tuple[str, str]], path: str = "params") -> dict[str, str]:
+    result: dict[str, str] = {}
+    for index, (key, value) in enumerate(params):
+        key, value = validate_param(key, value, f"{path}[{index}]" if path else "")
+        if key in result and result[key] != value:
+            raise invalid(
+                f"Duplicate parameter keys have been submitted: ['{key}']. Please ensure the request "
+                "contains only one param value per param key."
+            )
+        result[key] = value
+    return result
+
+
+def _params_write(run: Run, params: dict[str, str]) -> None:
+    if not params:
+        return
+    existing = dict(Param.objects.filter(run_id=run.pk, key__in=list(params)).values_list("key", "value"))
+    changed = {key: (old, params[key]) for key, old in existing.items() if old != params[key]}
+    if changed:
+        key, (old, new) = next(iter(changed.items()))
+        raise invalid(
+            f"Changing param values is not allowed. Param with key='{key}' was already logged with "
+            f"value='{old}' for run ID='{run.uuid}'. Attempted logging new value '{new}'."
+        )
+    new = [Param(run_id=run.pk, key=key, value=value) for key, value in params.items() if key not in existing]
+    if new:
+        Param.objects.bulk_create(new, ignore_conflicts=True)
+
+
+@transaction.atomic
+def run_params_log(*, run: Run, by, params: Iterable[tuple[str, str]] | dict[str, str]) -> None:
+    """Log params; the same value again is fine, another value for a logged key is refused (no write)."""
+    _check_run_active(run)
+    items = params.items() if isinstance(params, dict) else params
+    _params_write(run, _validated_params(items, path=""))
+
+
+def _validated_metrics(metrics: Iterable[Sequence], path: str = "metrics") -> list[Metric_]:
+    result = []
+    single = path == ""
+    for index, metric in enumerate(metrics):
+        key, value, timestamp, step = metric
+        result.append(validate_metric(key, value, timestamp, step, "" if single else f"{path}[{index}]"))
+    return result
+
+
+def _metrics_write(run: Run, metrics: list[Metric_]) -> None:
+    if not metrics:
+        return
+    rows = {}
+    latest: dict[str, tuple] = {}
+    for key, value, timestamp, step in metrics:
+        is_nan, stored = sanitize_metric_value(value)
+        point = (key, stored, timestamp, step, is_nan)
+        rows[point] = None  # dedupe, keep order
+        candidate = (step, timestamp, stored, is_nan)
+        current = latest.get(key)
+        if current is None or candidate[:3] > current[:3]:
+            latest[key] = candidate
+    _insert_ignoring_duplicates(
+        Metric, ["run_id", "key", "value", "timestamp", "step", "is_nan"], [(run.pk, *row) for row in rows]
+    )
+    _latest_metrics_upsert(run.pk, latest)
+
+
+def _insert_ignoring_duplicates(model, columns: list[str], rows: list[tuple]) -> None:
+    """Insert rows in one statement, skipping those that hit a unique constraint (a client retry).
+
+    Django's bulk_create splits at SQLite's historical 999-variable limit (7 statements for 1000
+    points); SQLite runs one prepared statement over all rows (executemany) at C speed, and
+    PostgreSQL takes one multi-row VALUES statement per 60,000 parameters.
+    """
+    quote = connection.ops.quote_name
+    # Table and column names come from the model, values go as parameters.
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) VALUES "  # noqa: S608
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.executemany(head + placeholders + " ON CONFLICT DO NOTHING", rows)
+            return
+        chunk = max(1, 60000 // len(columns))
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            params = [value for row in part for value in row]
+            cursor.execute(head + ", ".join([placeholders] * len(part)) + " ON CONFLICT DO NOTHING", params)
+
+
+def _latest_metrics_upsert(run_pk: int, latest: dict[str, tuple]) -> None:
+    """One statement: insert each key's latest point, or replace the stored one if this one is newer.
+
+    MLflow's rule: the latest point is the greatest (step, timestamp, value). The condition sits
+    in the upsert itself, so concurrent writers cannot overwrite a newer point with an older one.
+    """
+    quote = connection.ops.quote_name
+    table = quote(LatestMetric._meta.db_table)
+    columns = ["run_id", "key", "value", "timestamp", "step", "is_nan"]
+    quoted = [quote(column) for column in columns]
+    values = []
+    params: list = []
+    for key, (step, timestamp, value, is_nan) in latest.items():
+        values.append("(%s, %s, %s, %s, %s, %s)")
+        params.extend([run_pk, key, value, timestamp, step, is_nan])
+    step_c, time_c, value_c = quote("step"), quote("timestamp"), quote("value")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {', '.join(values)} "  # noqa: S608 - names from the model
+        f"ON CONFLICT ({quote('run_id')}, {quote('key')}) DO UPDATE SET "
+        + ", ".join(f"{column} = excluded.{column}" for column in quoted[2:])
+        + f" WHERE (excluded.{step_c}, excluded.{time_c}, excluded.{value_c}) > "
+        f"({table}.{step_c}, {table}.{time_c}, {table}.{value_c})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@transaction.atomic
+def run_metrics_log(*, run: Run, by, metrics: Iterable[Sequence]) -> None:
+    """Log metric points `(key, value, timestamp_ms, step)`; a point sent twice is stored once."""
+    _check_run_active(run)
+    _metrics_write(run, _validated_metrics(metrics, path=""))
+
+
+def _tags_write(run: Run, by, tags: dict[str, str], *, system_fields: bool = True) -> None:
+    if not tags:
+        return
+    existing = {tag.key: tag for tag in RunTag.objects.filter(run_id=run.pk, key__in=list(tags))}
+    created = [
+        RunTag(run_id=run.pk, key=key, value=value) for key, value in tags.items() if key not in existing
+    ]
+    updated = []
+    for key, tag in existing.items():
+        if tag.value != tags[key]:
+            tag.value = tags[key]
+            updated.append(tag)
+    if created:
+        bulk_create_with_history(created, RunTag, default_user=by)
+    if updated:
+        bulk_update_with_history(updated, RunTag, ["value"], default_user=by)
+    changed = _system_fields(run, tags) if system_fields else []
+    if changed:
+        with acting_user(by):
+            run.save(update_fields=[*changed, "updated_at"])
+
+
+@transaction.atomic
+def run_tags_set(
+    *, run: Run, by, tags: Iterable[tuple[str, str]] | dict[str, str], check_active: bool = True
+) -> None:
+    """Set tags on a run (add or replace); MLflow's system tags also update the run's own fields."""
+    if check_active:
+        _check_run_active(run)
+    _tags_write(run, by, _validated_tags(tags))
+
+
+@transaction.atomic
+def run_tag_delete(*, run: Run, by, key: str) -> None:
+    """Remove one tag of a run; RESOURCE_DOES_NOT_EXIST when it has no such tag."""
+    _check_run_active(run)
+    tag = RunTag.objects.filter(run_id=run.pk, key=key).first()
+    if tag is None:
+        raise TrackingError(f"No tag with name: {key} in run with id {run.uuid}", RESOURCE_DOES_NOT_EXIST)
+    with acting_user(by):
+        tag.delete()
+        if key == "mlflow.note.content" and run.description:
+            run.description = ""
+            run.save(update_fields=["description", "updated_at"])
+
+
+@transaction.atomic
+def run_batch_log(
+    *,
+    run: Run,
+    by,
+    metrics: Sequence[Sequence] = (),
+    params: Sequence[tuple[str, str]] = (),
+    tags: Sequence[tuple[str, str]] = (),
+) -> None:
+    """MLflow's log_batch: everything validated first (limits, keys, values), then written, or nothing."""
+    validate_batch_limits(metrics=len(metrics), params=len(params), tags=len(tags))
+    checked_metrics = _validated_metrics(metrics)
+    checked_params = _validated_params(params)
+    checked_tags = _validated_tags(tags)
+    _check_run_active(run)
+    _params_write(run, checked_params)
+    _metrics_write(run, checked_metrics)
+    _tags_write(run, by, checked_tags)
+
+
+# --- dataset inputs ------------------------------------------------------------------------------
+_VERSION_URI = re.compile(r"(?:^atrium:/*|/catalog/)datasets/(\d+)/versions/(\d+)/?(?:$|[?#])")
+
+
+def _source_uris(source: str) -> list[str]:
+    uris = [source]
+    try:
+        decoded = json.loads(source)
+    except ValueError:
+        return uris
+    if isinstance(decoded, dict):
+        uris.extend(str(value) for key, value in decoded.items() if key in {"uri", "url", "path", "source"})
+    return uris
+
+
+def dataset_version_resolve(*, user, source: str, digest: str):
+    """The catalog DatasetVersion a logged dataset is, if `user` can see it: by URI, else by content hash."""
+    from apps.catalog.models import DatasetVersion
+
+    visible = DatasetVersion.objects.restrict(user, Action.VIEW)
+    for uri in _source_uris(source or ""):
+        match = _VERSION_URI.search(uri)
+        if match:
+            version = visible.filter(dataset_id=int(match.group(1)), number=int(match.group(2))).first()
+            if version is not None:
+                return version
+    digest = (digest or "").strip().lower()
+    if len(digest) >= 8 and re.fullmatch(r"[0-9a-f]+", digest):
+        candidates = list(
+            visible.filter(Q(content_hash=digest) | Q(content_hash__startswith=digest)).order_by(
+                "-created_at"
+            )[:2]
+        )
+        exact = [version for version in candidates if version.content_hash == digest]
+        if exact:
+            return exact[0]
+        if len(candidates) == 1:
+            return candidates[0]
+    return None
+
+
+def _validated_inputs(datasets: Iterable[DatasetInputSpec]) -> list[DatasetInputSpec]:
+    checked = []
+    for index, spec in enumerate(datasets):
+        path = f"datasets[{index}].dataset"
+        if not spec.name:
+            raise invalid(f"Missing value for required parameter '{path}.name'.")
+        if not spec.digest:
+            raise invalid(f"Missing value for required parameter '{path}.digest'.")
+        for field, limit in (
+            ("name", MAX_DATASET_NAME_SIZE),
+            ("digest", MAX_DATASET_DIGEST_SIZE),
+            ("source", MAX_DATASET_SOURCE_SIZE),
+            ("schema", MAX_DATASET_SCHEMA_SIZE),
+            ("profile", MAX_DATASET_PROFILE_SIZE),
+        ):
+            if len(getattr(spec, field) or "") > limit:
+                raise invalid(exceeds_maximum_length(field, limit))
+        for key, value in spec.tags:
+            if not key:
+                raise invalid(f"Missing value for required parameter 'datasets[{index}].tags.key'.")
+            if len(key) > MAX_INPUT_TAG_KEY_SIZE:
+                raise invalid(exceeds_maximum_length("key", MAX_INPUT_TAG_KEY_SIZE))
+            if len(value or "") > MAX_INPUT_TAG_VALUE_SIZE:
+                raise invalid(exceeds_maximum_length("value", MAX_INPUT_TAG_VALUE_SIZE))
+        checked.append(spec)
+    return checked
+
+
+@transaction.atomic
+def run_inputs_log(*, run: Run, by, datasets: Iterable[DatasetInputSpec]) -> list[RunInput]:
+    """Record the datasets a run read; link each to its catalog version and draw the lineage edge."""
+    from apps.lineage.models import Provenance
+    from apps.lineage.services import edge_record
+
+    checked = _validated_inputs(datasets)
+    _check_run_active(run)
+    inputs = []
+    for spec in checked:
+        logged = LoggedDataset.objects.filter(
+            experiment_id=run.experiment_id, name=spec.name, digest=spec.digest
+        ).first()
+        if logged is None:
+            logged = LoggedDataset.objects.create(
+                experiment_id=run.experiment_id,
+                name=spec.name,
+                digest=spec.digest,
+                source_type=spec.source_type[:64],
+                source=spec.source,
+                schema=spec.schema,
+                profile=spec.profile,
+                dataset_version=dataset_version_resolve(user=by, source=spec.source, digest=spec.digest),
+            )
+        tags = dict(spec.tags)
+        run_input, _ = RunInput.objects.get_or_create(
+            run=run,
+            dataset=logged,
+            defaults={"context": tags.get(DATASET_CONTEXT_TAG, "")[:100], "tags": tags},
+        )
+        inputs.append(run_input)
+        if logged.dataset_version_id is not None:
+            edge_record(
+                source=logged.dataset_version,
+                target=run,
+                provenance=Provenance.JOB,
+                transformation=run.name or run.uuid,
+                by=by,
+                producer=f"mlflow:run/{run.uuid}",
+                facets={"context": run_input.context, "dataset": spec.name, "digest": spec.digest},
+            )
+    return inputs
+
+
+# --- environment ---------------------------------------------------------------------------------
+DEFAULT_ENVIRONMENT_PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "skops",
+    "pyarrow",
+    "mlflow-skinny",
+    "django",
+)
+
+
+def run_environment_capture(packages: Iterable[str] = DEFAULT_ENVIRONMENT_PACKAGES) -> dict:
+    """The current process's environment for `Run.environment`: Python, platform, package versions."""
+    versions = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "executable": sys.executable.rsplit("/", 1)[-1],
+        "packages": versions,
+    }

@@ -1,0 +1,520 @@
+"""Tracking reads: experiments and runs a user may see, MLflow's run search, metric history.
+
+Every function starts from `restrict(user, action)`. An object the user cannot see is
+RESOURCE_DOES_NOT_EXIST, exactly as a missing one; an object they can see but not change (for a
+write) is PERMISSION_DENIED. Search filters and orderings become subqueries on LatestMetric,
+Param, RunTag and RunInput (`apps/experiments/search.py` parses them): no run is filtered in
+Python, and a page of runs is 6 queries whatever its size.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from apps.core.permissions import Action
+from apps.experiments.errors import PERMISSION_DENIED, TrackingError, invalid, not_found
+from apps.experiments.models import (
+    Experiment,
+    ExperimentTag,
+    LatestMetric,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunInput,
+    RunOutput,
+    RunTag,
+)
+from apps.experiments.search import (
+    ATTRIBUTE,
+    DATASET,
+    EXPERIMENTS,
+    METRIC,
+    PARAM,
+    TAG,
+    Clause,
+    OrderBy,
+    like_simple,
+    like_to_regex,
+    parse_filter,
+    parse_order_by,
+)
+from apps.teams.models import Membership
+
+ACTIVE_ONLY, DELETED_ONLY, ALL = "ACTIVE_ONLY", "DELETED_ONLY", "ALL"
+VIEW_TYPES = {ACTIVE_ONLY, DELETED_ONLY, ALL}
+_VIEW_TYPE_NUMBERS = {1: ACTIVE_ONLY, 2: DELETED_ONLY, 3: ALL}
+SEARCH_MAX_RESULTS_DEFAULT = 1000
+SEARCH_MAX_RESULTS_THRESHOLD = 50000
+EXPERIMENTS_MAX_RESULTS_DEFAULT = 1000
+EXPERIMENTS_MAX_RESULTS_THRESHOLD = 50000
+METRIC_HISTORY_MAX_RESULTS = 25000
+
+RUN_ATTRIBUTE_FIELDS = {
+    "run_id": "uuid",
+    "run_name": "name",
+    "status": "status",
+    "user_id": "user_name",
+    "artifact_uri": "artifact_uri",
+    "start_time": "start_time",
+    "end_time": "end_time",
+}
+EXPERIMENT_ATTRIBUTE_FIELDS = {
+    "name": "name",
+    "experiment_id": "pk",
+    "creation_time": "created_at",
+    "last_update_time": "updated_at",
+}
+
+
+def view_type_parse(value) -> str:
+    """MLflow's ViewType from its JSON (a name such as "ACTIVE_ONLY" or its number); default ACTIVE_ONLY."""
+    if value in (None, ""):
+        return ACTIVE_ONLY
+    if isinstance(value, int) and value in _VIEW_TYPE_NUMBERS:
+        return _VIEW_TYPE_NUMBERS[value]
+    if isinstance(value, str):
+        if value.isdigit() and int(value) in _VIEW_TYPE_NUMBERS:
+            return _VIEW_TYPE_NUMBERS[int(value)]
+        if value.upper() in VIEW_TYPES:
+            return value.upper()
+    raise invalid(
+        f"Invalid value {json.dumps(value)} for parameter 'view_type': expected one of {sorted(VIEW_TYPES)}."
+    )
+
+
+def _stage_filter(view_type: str) -> Q:
+    if view_type == ACTIVE_ONLY:
+        return Q(lifecycle_stage=LifecycleStage.ACTIVE)
+    if view_type == DELETED_ONLY:
+        return Q(lifecycle_stage=LifecycleStage.DELETED)
+    return Q()
+
+
+# --- page tokens -----------------------------------------------------------------------------------
+def page_token_encode(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def page_token_decode(token: str | None) -> int:
+    """The offset a page token stands for; a token that is not one of ours is INVALID_PARAMETER_VALUE."""
+    if not token:
+        return 0
+    try:
+        data = json.loads(base64.b64decode(token.encode(), validate=True).decode())
+    except (binascii.Error, ValueError, UnicodeError):
+        raise invalid(f"Invalid page token, could not base64-decode: '{token[:100]}'") from None
+    offset = data.get("offset") if isinstance(data, dict) else None
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise invalid(f"Invalid page token: '{token[:100]}'")
+    return offset
+
+
+def _max_results(value: int | None, *, default: int, threshold: int) -> int:
+    if value is None:
+        return default
+    if value <= 0 or value > threshold:
+        raise invalid(
+            "Invalid value for request parameter max_results. It must be at most "
+            f"{threshold}, but got value {value}"
+            if value > 0
+            else f"Invalid value for request parameter max_results. It must be positive, got {value}"
+        )
+    return value
+
+
+# --- experiments -----------------------------------------------------------------------------------
+def _experiment_id(value) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise invalid(f"Invalid experiment ID '{value}'. Experiment ID must be a valid integer.")
+
+
+def _with_permission(queryset: QuerySet, model, user, action: str) -> QuerySet:
+    if action == Action.VIEW:
+        return queryset
+    return queryset.annotate(
+        action_allowed=Exists(model.objects.restrict(user, action).filter(pk=OuterRef("pk")))
+    )
+
+
+def _check_permission(obj, action: str, what: str) -> None:
+    if action != Action.VIEW and not getattr(obj, "action_allowed", True):
+        raise TrackingError(f"You may view but not change {what}.", PERMISSION_DENIED)
+
+
+def experiment_get(*, user, experiment_id, action: str = Action.VIEW) -> Experiment:
+    """The experiment `experiment_id` if `user` may see it (and take `action` on it)."""
+    pk = _experiment_id(experiment_id)
+    queryset = Experiment.objects.restrict(user, Action.VIEW).filter(pk=pk).select_related("team")
+    experiment = _with_permission(queryset, Experiment, user, action).first()
+    if experiment is None:
+        raise not_found(f"No Experiment with id={experiment_id} exists")
+    _check_permission(experiment, action, f"experiment {experiment.pk}")
+    return experiment
+
+
+def experiment_get_by_name(*, user, name: str, action: str = Action.VIEW) -> Experiment:
+    """The experiment named `name` among those `user` sees, their own teams' first (then by team name)."""
+    if not name:
+        raise invalid("Missing value for required parameter 'experiment_name'.")
+    candidates = (
+        Experiment.objects.restrict(user, Action.VIEW)
+        .filter(name=name)
+        .select_related("team")
+        .annotate(own=Exists(Membership.objects.filter(user_id=user.pk, team_id=OuterRef("team_id"))))
+        .order_by(F("own").desc(), "team__name", "pk")
+    )
+    experiment = _with_permission(candidates, Experiment, user, action).first()
+    if experiment is None:
+        raise not_found(f"Could not find experiment with name '{name}'")
+    _check_permission(experiment, action, f"experiment {experiment.pk}")
+    return experiment
+
+
+def experiment_prefetch(queryset: QuerySet) -> QuerySet:
+    """Experiments with what their MLflow JSON shows (tags), one extra query per page."""
+    return queryset.prefetch_related(Prefetch("tags", queryset=ExperimentTag.objects.order_by("key")))
+
+
+def _numeric_lookup(comparator: str) -> str:
+    return {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}[comparator]
+
+
+def _string_q(field: str, comparator: str, value) -> Q:
+    """A string comparison of MLflow's grammar as a Q on `field` (LIKE case-sensitive, ILIKE not)."""
+    if comparator == "=":
+        return Q(**{field: value})
+    if comparator == "!=":
+        return Q(**{f"{field}__isnull": False}) & ~Q(**{field: value})
+    if comparator == "IN":
+        return Q(**{f"{field}__in": list(value)})
+    if comparator == "NOT IN":
+        return Q(**{f"{field}__isnull": False}) & ~Q(**{f"{field}__in": list(value)})
+    simple = like_simple(value)
+    if comparator == "ILIKE":
+        if simple is not None:
+            lookup, text = simple
+            return Q(**{f"{field}__i{lookup}": text})
+        return Q(**{f"{field}__iregex": like_to_regex(value)})
+    # LIKE: PostgreSQL's LIKE is case-sensitive as MLflow's; SQLite's is not, so it matches by regex.
+    if simple is not None:
+        lookup, text = simple
+        if lookup == "exact":
+            return Q(**{field: text})
+        if connection.vendor == "postgresql":
+            return Q(**{f"{field}__{lookup}": text})
+    return Q(**{f"{field}__regex": like_to_regex(value)})
+
+
+def _numeric_q(field: str, comparator: str, value) -> Q:
+    if comparator == "!=":
+        return Q(**{f"{field}__isnull": False}) & ~Q(**{field: value})
+    return Q(**{f"{field}__{_numeric_lookup(comparator)}": value})
+
+
+def _ms_to_datetime(value: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise invalid(f"Invalid timestamp {value}: expected milliseconds since the epoch.") from None
+
+
+def _experiment_clause_q(clause: Clause) -> Q:
+    if clause.kind == TAG:
+        return _key_value_q(ExperimentTag, "experiment_id", clause)
+    field = EXPERIMENT_ATTRIBUTE_FIELDS[clause.key]
+    if clause.key in {"creation_time", "last_update_time"}:
+        return _numeric_q(field, clause.comparator, _ms_to_datetime(clause.value))
+    if clause.key == "experiment_id":
+        if clause.comparator not in {"=", "!=", "IN", "NOT IN"}:
+            raise invalid("experiment_id supports =, !=, IN and NOT IN only.")
+        values = clause.value if isinstance(clause.value, tuple) else (clause.value,)
+        ids = [int(value) for value in values if str(value).isdigit()]
+        if clause.comparator in {"=", "IN"}:
+            return Q(pk__in=ids)
+        return ~Q(pk__in=ids)
+    return _string_q(field, clause.comparator, clause.value)
+
+
+def experiments_search(
+    *,
+    user,
+    view_type=ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str = "",
+    order_by: list[str] | None = None,
+    page_token: str | None = None,
+) -> tuple[list[Experiment], str | None]:
+    """MLflow's search_experiments over the experiments `user` sees; returns a page and the next token."""
+    view_type = view_type_parse(view_type)
+    limit = _max_results(
+        max_results, default=EXPERIMENTS_MAX_RESULTS_DEFAULT, threshold=EXPERIMENTS_MAX_RESULTS_THRESHOLD
+    )
+    offset = page_token_decode(page_token)
+    clauses = parse_filter(filter_string, EXPERIMENTS)
+    terms = parse_order_by(order_by, EXPERIMENTS)
+    queryset = Experiment.objects.restrict(user, Action.VIEW).filter(_stage_filter(view_type))
+    for clause in clauses:
+        queryset = queryset.filter(_experiment_clause_q(clause))
+    ordering = []
+    for term in terms:
+        if term.kind != ATTRIBUTE:
+            raise invalid(
+                f"Invalid order_by entity '{term.kind}': experiments are ordered by attributes only."
+            )
+        expression = F(EXPERIMENT_ATTRIBUTE_FIELDS[term.key])
+        ordering.append(expression.asc() if term.ascending else expression.desc())
+    ordering += [F("created_at").desc(), F("pk").asc()]
+    page = list(experiment_prefetch(queryset.order_by(*ordering))[offset : offset + limit + 1])
+    next_token = page_token_encode(offset + limit) if len(page) > limit else None
+    return page[:limit], next_token
+
+
+# --- runs --------------------------------------------------------------------------------------------
+def run_prefetch(queryset: QuerySet) -> QuerySet:
+    """Runs with everything their MLflow JSON shows: 5 extra queries for any number of runs."""
+    return queryset.prefetch_related(
+        Prefetch("latest_metrics", queryset=LatestMetric.objects.order_by("key")),
+        Prefetch("params", queryset=Param.objects.order_by("key")),
+        Prefetch("tags", queryset=RunTag.objects.order_by("key")),
+        Prefetch("inputs", queryset=RunInput.objects.select_related("dataset").order_by("id")),
+        Prefetch("outputs", queryset=RunOutput.objects.select_related("logged_model").order_by("id")),
+    )
+
+
+def run_get(*, user, run_id: str, action: str = Action.VIEW, prefetch: bool = False) -> Run:
+    """The run `run_id` (its MLflow id) if `user` may see it (and take `action` on its experiment)."""
+    if not run_id or not isinstance(run_id, str) or len(run_id) > 64:
+        raise not_found(f"Run with id={run_id} not found")
+    queryset = Run.objects.filter(
+        uuid=run_id, experiment__in=Experiment.objects.restrict(user, Action.VIEW).values("pk")
+    ).select_related("experiment")
+    if action != Action.VIEW:
+        queryset = queryset.annotate(
+            action_allowed=Exists(
+                Experiment.objects.restrict(user, action).filter(pk=OuterRef("experiment_id"))
+            )
+        )
+    if prefetch:
+        queryset = run_prefetch(queryset)
+    run = queryset.first()
+    if run is None:
+        raise not_found(f"Run with id={run_id} not found")
+    _check_permission(run, action, f"run {run_id}")
+    return run
+
+
+def _key_value_q(model, owner_field: str, clause: Clause) -> Q:
+    """Exists/not exists of a key/value row (param, tag) matching the clause, for the outer row."""
+    rows = model.objects.filter(**{owner_field: OuterRef("pk"), "key": clause.key})
+    if clause.comparator == "IS NULL":
+        return ~Q(Exists(rows))
+    if clause.comparator == "IS NOT NULL":
+        return Q(Exists(rows))
+    return Q(Exists(rows.filter(_string_q("value", clause.comparator, clause.value))))
+
+
+def _metric_q(clause: Clause) -> Q:
+    rows = LatestMetric.objects.filter(run_id=OuterRef("pk"), key=clause.key)
+    value = float(clause.value)
+    if clause.comparator == "!=":
+        condition = Q(is_nan=True) | ~Q(value=value)
+    else:
+        condition = Q(is_nan=False, **{f"value__{_numeric_lookup(clause.comparator)}": value})
+    return Q(Exists(rows.filter(condition)))
+
+
+def _dataset_q(clause: Clause) -> Q:
+    field = "context" if clause.key == "context" else f"dataset__{clause.key}"
+    return Q(
+        Exists(
+            RunInput.objects.filter(run_id=OuterRef("pk")).filter(
+                _string_q(field, clause.comparator, clause.value)
+            )
+        )
+    )
+
+
+def run_clause_q(clause: Clause) -> Q:
+    """One parsed filter clause as a Q on Run (subqueries for metrics, params, tags, datasets)."""
+    if clause.kind == METRIC:
+        return _metric_q(clause)
+    if clause.kind == PARAM:
+        return _key_value_q(Param, "run_id", clause)
+    if clause.kind == TAG:
+        return _key_value_q(RunTag, "run_id", clause)
+    if clause.kind == DATASET:
+        return _dataset_q(clause)
+    field = RUN_ATTRIBUTE_FIELDS[clause.key]
+    if clause.key in {"start_time", "end_time"}:
+        return _numeric_q(field, clause.comparator, clause.value)
+    return _string_q(field, clause.comparator, clause.value)
+
+
+def run_order_expressions(terms: list[OrderBy]) -> tuple[dict, list]:
+    """Annotations and ORDER BY expressions for order-by terms (missing values last, as MLflow)."""
+    annotations, ordering = {}, []
+    for index, term in enumerate(terms):
+        if term.kind == ATTRIBUTE:
+            expression = F(RUN_ATTRIBUTE_FIELDS[term.key])
+        else:
+            name = f"order_{index}"
+            model = {METRIC: LatestMetric, PARAM: Param, TAG: RunTag}[term.kind]
+            annotations[name] = Subquery(
+                model.objects.filter(run_id=OuterRef("pk"), key=term.key).values("value")[:1]
+            )
+            expression = F(name)
+        ordering.append(
+            expression.asc(nulls_last=True) if term.ascending else expression.desc(nulls_last=True)
+        )
+    return annotations, ordering
+
+
+def runs_queryset(
+    *,
+    user,
+    experiment_ids: list,
+    filter_string: str = "",
+    order_by: list[str] | None = None,
+    run_view_type=ACTIVE_ONLY,
+) -> QuerySet:
+    """The ordered, filtered runs of the given experiments that `user` may see (not yet sliced)."""
+    view_type = view_type_parse(run_view_type)
+    ids = [_experiment_id(value) for value in experiment_ids]
+    clauses = parse_filter(filter_string)
+    terms = parse_order_by(order_by)
+    visible = Experiment.objects.restrict(user, Action.VIEW).filter(pk__in=ids).values("pk")
+    queryset = Run.objects.filter(experiment__in=visible).filter(_stage_filter(view_type))
+    for clause in clauses:
+        queryset = queryset.filter(run_clause_q(clause))
+    annotations, ordering = run_order_expressions(terms)
+    if annotations:
+        queryset = queryset.annotate(**annotations)
+    keys = {(term.kind, term.key) for term in terms}
+    if (ATTRIBUTE, "start_time") not in keys:
+        ordering.append(F("start_time").desc(nulls_last=True))
+    if (ATTRIBUTE, "run_id") not in keys:
+        ordering.append(F("uuid").asc())
+    return queryset.order_by(*ordering)
+
+
+@dataclass
+class RunPage:
+    runs: list[Run]
+    next_page_token: str | None
+
+
+def runs_search(
+    *,
+    user,
+    experiment_ids: list,
+    filter_string: str = "",
+    order_by: list[str] | None = None,
+    run_view_type=ACTIVE_ONLY,
+    max_results: int | None = None,
+    page_token: str | None = None,
+) -> RunPage:
+    """MLflow's search_runs: a page of runs (with metrics, params, tags, inputs) and the next token."""
+    limit = _max_results(
+        max_results, default=SEARCH_MAX_RESULTS_DEFAULT, threshold=SEARCH_MAX_RESULTS_THRESHOLD
+    )
+    offset = page_token_decode(page_token)
+    if not experiment_ids:
+        return RunPage([], None)
+    queryset = runs_queryset(
+        user=user,
+        experiment_ids=experiment_ids,
+        filter_string=filter_string,
+        order_by=order_by,
+        run_view_type=run_view_type,
+    )
+    page = list(run_prefetch(queryset)[offset : offset + limit + 1])
+    next_token = page_token_encode(offset + limit) if len(page) > limit else None
+    return RunPage(page[:limit], next_token)
+
+
+# --- metric history ---------------------------------------------------------------------------------
+def metric_history(
+    *, run: Run, key: str, max_results: int | None = None, page_token: str | None = None
+) -> tuple[list[tuple], str | None]:
+    """Every point of one metric of `run`, by step then time, as (key, value, timestamp, step, is_nan) rows.
+
+    Without max_results, all points (as MLflow's server); with it, a page and the next token.
+    """
+    offset = page_token_decode(page_token)
+    queryset = (
+        Metric.objects.filter(run_id=run.pk, key=key)
+        .order_by("step", "timestamp", "value")
+        .values_list("key", "value", "timestamp", "step", "is_nan")
+    )
+    if max_results is None:
+        return list(queryset[offset:] if offset else queryset), None
+    limit = _max_results(
+        max_results, default=METRIC_HISTORY_MAX_RESULTS, threshold=METRIC_HISTORY_MAX_RESULTS
+    )
+    rows = list(queryset[offset : offset + limit + 1])
+    next_token = page_token_encode(offset + limit) if len(rows) > limit else None
+    return rows[:limit], next_token
+
+
+MAX_RUNS_HISTORY_BULK = 100
+HISTORY_BULK_RESULTS_PER_RUN = 320
+
+
+def _spread(steps: list[int], count: int) -> set[int]:
+    """`count` steps evenly spread over sorted `steps`, always keeping the first and the last."""
+    if len(steps) <= count:
+        return set(steps)
+    if count == 1:
+        return {steps[-1]}
+    last = len(steps) - 1
+    return {steps[round(index * last / (count - 1))] for index in range(count)}
+
+
+def metric_history_bulk_interval(
+    *,
+    user,
+    run_ids: list[str],
+    key: str,
+    max_results: int | None = None,
+    start_step: int | None = None,
+    end_step: int | None = None,
+) -> list[tuple]:
+    """Points of one metric over several runs at up to `max_results` evenly spread steps per run (for charts).
+
+    Rows are (run_id, key, value, timestamp, step, is_nan); runs the user cannot see are left out.
+    """
+    if len(run_ids) > MAX_RUNS_HISTORY_BULK:
+        raise invalid(
+            f"GetMetricHistoryBulkInterval request must specify at most {MAX_RUNS_HISTORY_BULK} run_ids. "
+            f"Received {len(run_ids)} run_ids."
+        )
+    limit = max_results if max_results is not None else HISTORY_BULK_RESULTS_PER_RUN
+    if not 1 <= limit <= HISTORY_BULK_RESULTS_PER_RUN:
+        raise invalid(f"max_results must be between 1 and {HISTORY_BULK_RESULTS_PER_RUN}.")
+    visible = Experiment.objects.restrict(user, Action.VIEW).values("pk")
+    points = Metric.objects.filter(run__uuid__in=run_ids, run__experiment__in=visible, key=key)
+    if start_step is not None:
+        points = points.filter(step__gte=start_step, step__lte=end_step)
+    rows = list(
+        points.order_by("run__uuid", "step", "timestamp").values_list(
+            "run__uuid", "key", "value", "timestamp", "step", "is_nan"
+        )
+    )
+    steps_by_run: dict[str, list[int]] = {}
+    for row in rows:
+        steps = steps_by_run.setdefault(row[0], [])
+        if not steps or steps[-1] != row[4]:
+            steps.append(row[4])
+    keep = {run_id: _spread(steps, limit) for run_id, steps in steps_by_run.items()}
+    return [row for row in rows if row[4] in keep[row[0]]]

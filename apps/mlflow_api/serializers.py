@@ -1,0 +1,119 @@
+"""MLflow's JSON shapes (mlflow/protos/service.proto) for Atrium's objects; plain functions, no DRF.
+
+Shared by every area of the MLflow API. Inputs are model instances with their relations already
+fetched (`run_prefetch`, `experiment_prefetch` in apps/experiments/selectors/tracking.py), so
+serializing a page never queries. Times are milliseconds since the epoch; ids are strings;
+empty optional fields are left out, as protobuf's JSON does.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from apps.experiments.models import Experiment, LoggedDataset, Run
+from apps.experiments.validation import stored_metric_value
+
+
+def millis(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+def key_values(items) -> list[dict]:
+    """Tags or params as [{"key", "value"}], from model rows or a dict."""
+    if isinstance(items, dict):
+        return [{"key": key, "value": value} for key, value in items.items()]
+    return [{"key": item.key, "value": item.value} for item in items]
+
+
+def experiment_json(experiment: Experiment, *, tags=None) -> dict:
+    """An Experiment message; tags from `experiment.tags` (prefetched) unless given."""
+    data = {
+        "experiment_id": str(experiment.pk),
+        "name": experiment.name,
+        "artifact_location": experiment.artifact_location or f"mlflow-artifacts:/{experiment.pk}",
+        "lifecycle_stage": experiment.lifecycle_stage,
+        "last_update_time": millis(experiment.updated_at),
+        "creation_time": millis(experiment.created_at),
+    }
+    tag_list = key_values(tags if tags is not None else experiment.tags.all())
+    if tag_list:
+        data["tags"] = tag_list
+    return data
+
+
+def run_info_json(run: Run) -> dict:
+    """A RunInfo message."""
+    data = {
+        "run_id": run.uuid,
+        "run_uuid": run.uuid,
+        "run_name": run.name,
+        "experiment_id": str(run.experiment_id),
+        "user_id": run.user_name,
+        "status": run.status,
+        "start_time": run.start_time,
+        "artifact_uri": run.artifact_uri,
+        "lifecycle_stage": run.lifecycle_stage,
+    }
+    if run.end_time is not None:
+        data["end_time"] = run.end_time
+    if data["start_time"] is None:
+        del data["start_time"]
+    return data
+
+
+def metric_json(key: str, value: float, timestamp: int, step: int, is_nan: bool = False) -> dict:
+    """A Metric message; NaN comes back from is_nan (the endpoint writes it as "NaN")."""
+    return {"key": key, "value": stored_metric_value(value, is_nan), "timestamp": timestamp, "step": step}
+
+
+def dataset_json(dataset: LoggedDataset) -> dict:
+    data = {
+        "name": dataset.name,
+        "digest": dataset.digest,
+        "source_type": dataset.source_type,
+        "source": dataset.source,
+    }
+    if dataset.schema:
+        data["schema"] = dataset.schema
+    if dataset.profile:
+        data["profile"] = dataset.profile
+    return data
+
+
+def run_json(run: Run) -> dict:
+    """A Run message (info, data, inputs, outputs) from a run fetched with `run_prefetch`."""
+    data = {}
+    metrics = [
+        metric_json(metric.key, metric.value, metric.timestamp, metric.step, metric.is_nan)
+        for metric in run.latest_metrics.all()
+    ]
+    if metrics:
+        data["metrics"] = metrics
+    params = key_values(run.params.all())
+    if params:
+        data["params"] = params
+    tags = key_values(run.tags.all())
+    if tags:
+        data["tags"] = tags
+    dataset_inputs = [
+        {"tags": key_values(run_input.tags or {}), "dataset": dataset_json(run_input.dataset)}
+        for run_input in run.inputs.all()
+    ]
+    result = {"info": run_info_json(run), "data": data, "inputs": {}}
+    if dataset_inputs:
+        result["inputs"]["dataset_inputs"] = dataset_inputs
+    outputs = [
+        {"model_id": output.logged_model.model_id, "step": output.step} for output in run.outputs.all()
+    ]
+    result["outputs"] = {"model_outputs": outputs} if outputs else {}
+    return result
+
+
+def finite_or_text(value: float):
+    """A float for JSON: NaN and ±infinity as MLflow writes them ("NaN", "Infinity", "-Infinity")."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
