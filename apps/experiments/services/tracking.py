@@ -33,7 +33,6 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from apps.core.history import acting_user
 from apps.core.permissions import Action
 from apps.experiments.errors import (
-    INVALID_STATE,
     PERMISSION_DENIED,
     RESOURCE_ALREADY_EXISTS,
     RESOURCE_DOES_NOT_EXIST,

@@ -107,7 +107,10 @@ def test_rename_delete_restore_cascade_to_runs(experiment, alice, run):
     experiment_delete(experiment=experiment, by=alice)  # twice is once
     run.refresh_from_db()
     assert run.lifecycle_stage == LifecycleStage.DELETED
-    assert code(lambda: experiment_update(experiment=experiment, by=alice, name="x")) == "INVALID_PARAMETER_VALUE"
+    assert (
+        code(lambda: experiment_update(experiment=experiment, by=alice, name="x"))
+        == "INVALID_PARAMETER_VALUE"
+    )
     assert code(lambda: run_create(experiment=experiment, by=alice)) == "INVALID_PARAMETER_VALUE"
     assert code(lambda: run_restore(run=run, by=alice)) == "INVALID_PARAMETER_VALUE"
     experiment_restore(experiment=experiment, by=alice)
