@@ -87,6 +87,7 @@ urlpatterns += [
     path("sources/<int:pk>/", source_views.SourceView.as_view(), name="source_detail"),
     path("sources/<int:pk>/edit/", source_views.SourceEditView.as_view(), name="source_edit"),
     path("sources/<int:pk>/history/", source_views.SourceHistoryView.as_view(), name="source_history"),
+    path("sources/<int:pk>/delete/", source_views.SourceDeleteView.as_view(), name="source_delete"),
     path(
         "sources/<int:pk>/test/",
         source_views.SourceJobStartView.as_view(operation="test"),

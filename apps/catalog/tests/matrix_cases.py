@@ -405,6 +405,7 @@ def source_register_forms(world):
     "catalog:source_detail",
     "catalog:source_edit",
     "catalog:source_history",
+    "catalog:source_delete",
     "catalog:source_test",
     "catalog:source_sync",
     "source-detail",

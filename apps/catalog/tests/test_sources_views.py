@@ -186,3 +186,30 @@ def test_uploading_a_new_version_from_the_dataset_page(client_for, alice, upload
     )
     assert response.status_code == 302
     assert uploaded.dataset.versions.count() == 3
+
+
+def test_a_data_officer_deletes_a_source_and_its_datasets_stay(client_for, olivia, uploaded):
+    source = uploaded.dataset.source
+    web = client_for(olivia)
+    detail = web.get(source.get_absolute_url()).content.decode()
+    assert reverse("catalog:source_delete", args=[source.pk]) in detail
+    confirm = web.get(reverse("catalog:source_delete", args=[source.pk])).content.decode()
+    assert "cards" in confirm and "stay in the catalog" in confirm
+    response = web.post(reverse("catalog:source_delete", args=[source.pk]))
+    assert response.status_code == 302 and response.url == reverse("catalog:source_list")
+    assert not DataSource.objects.filter(pk=source.pk).exists()
+    dataset = Dataset.objects.get(pk=uploaded.dataset.pk)
+    assert dataset.source_id is None and dataset.versions.count() == 2
+    assert DataSource.history.filter(id=source.pk, history_type="-").get().history_user == olivia
+
+
+def test_a_data_scientist_may_not_delete_a_source(client_for, alice, uploaded):
+    source = uploaded.dataset.source
+    web = client_for(alice)
+    assert (
+        reverse("catalog:source_delete", args=[source.pk])
+        not in web.get(source.get_absolute_url()).content.decode()
+    )
+    assert web.get(reverse("catalog:source_delete", args=[source.pk])).status_code == 403
+    assert web.post(reverse("catalog:source_delete", args=[source.pk])).status_code == 403
+    assert DataSource.objects.filter(pk=source.pk).exists()

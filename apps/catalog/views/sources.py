@@ -184,6 +184,7 @@ class SourceView(SourceMixin, TemplateView):
             jobs=jobs,
             can_change=services.source_user_may(user=user, source=self.source, action=Action.CHANGE),
             can_run=services.source_user_may(user=user, source=self.source, action=Action.RUN),
+            can_delete=services.source_user_may(user=user, source=self.source, action=Action.DELETE),
             summary=self.source.last_sync_summary or {},
             **(progress_context(self.request, job) if job else {}),
             **kwargs,
@@ -258,3 +259,26 @@ class SourceHistoryView(ObjectHistoryView):
 
     def base_queryset(self):
         return DataSource.objects.select_related("team")
+
+
+class SourceDeleteView(SourceMixin, TemplateView):
+    """Confirm, then delete a source; its datasets stay in the catalog, detached, with their versions."""
+
+    template_name = "catalog/source_confirm_delete.html"
+    action = Action.DELETE
+
+    def get_context_data(self, **kwargs):
+        datasets = selectors.source_datasets(user=self.request.user, source=self.source)
+        return super().get_context_data(
+            source=self.source, datasets=list(datasets[:20]), dataset_count=datasets.count(), **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        name = self.source.name
+        try:
+            services.source_delete(source=self.source, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(self.source)
+        messages.success(request, f"Source “{name}” deleted; its datasets stay in the catalog.")
+        return redirect("catalog:source_list")
