@@ -22,7 +22,8 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.history import acting_user
@@ -155,8 +156,8 @@ def _reject_constant(name: str):
     return float(name)
 
 
-def parse_args(request) -> Args:
-    if request.method in {"GET", "HEAD"}:
+def parse_args(request, *, stream_body: bool = False) -> Args:
+    if request.method in {"GET", "HEAD"} or stream_body:
         return Args({key: request.GET.getlist(key) for key in request.GET}, from_query=True)
     if not request.body:
         return Args({}, from_query=False)
@@ -182,8 +183,12 @@ def _finite(value):
     return value
 
 
-def mlflow_endpoint(*methods: str, atomic: bool = True) -> Callable:
-    """Make `handler(request, args, **kwargs) -> dict | HttpResponse` an MLflow route (see module doc)."""
+def mlflow_endpoint(*methods: str, atomic: bool = True, stream_body: bool = False) -> Callable:
+    """Make `handler(request, args, **kwargs) -> dict | HttpResponse` an MLflow route (see module doc).
+
+    `stream_body=True` leaves the request body unread for the handler to stream (artifact
+    uploads); its arguments then come from the query string only.
+    """
     allowed = {method.upper() for method in methods}
 
     def decorate(handler: Callable) -> Callable:
@@ -195,7 +200,7 @@ def mlflow_endpoint(*methods: str, atomic: bool = True) -> Callable:
             try:
                 user = request_user(request)
                 request.mlflow_user = user
-                args = parse_args(request)
+                args = parse_args(request, stream_body=stream_body)
                 with acting_user(user):
                     if atomic:
                         with transaction.atomic():
@@ -213,7 +218,7 @@ def mlflow_endpoint(*methods: str, atomic: bool = True) -> Callable:
             except DatabaseError:
                 logger.exception("Database error in MLflow endpoint %s", request.path)
                 return MlflowError("Internal error; the request was not applied.", INTERNAL_ERROR).response()
-            if isinstance(result, HttpResponse):
+            if isinstance(result, HttpResponseBase):  # incl. streamed files
                 return result
             return JsonResponse(_finite(result or {}), json_dumps_params={"allow_nan": False})
 

@@ -69,6 +69,10 @@ class ArtifactConflict(ArtifactError):
     """A path that is a file where a folder is expected, or the reverse."""
 
 
+class ArtifactIncomplete(ArtifactError):
+    """An upload that ended before the size it announced (a client that went away)."""
+
+
 class ArtifactNotFound(ArtifactError):
     """No artifact at that path."""
 
@@ -306,7 +310,8 @@ def artifact_store(
 
     Streams in chunks with a sha256, stops at the size limits (nothing is kept), and records the
     file in the index. Storing the same path again replaces the file and its row: what a client
-    that retries an upload expects. `size` (e.g. the request's Content-Length) is checked first.
+    that retries an upload expects. `size` (e.g. the request's Content-Length) is checked against
+    the limits before reading, and a stream that ends short of it stores nothing.
     """
     owner = _owner(run, logged_model)
     path = artifact_path_clean(path)
@@ -322,6 +327,8 @@ def artifact_store(
     temporary = f"{INCOMING_PREFIX}/{uuid.uuid4().hex}"
     try:
         temporary = storage.save(temporary, File(reader, name=os.path.basename(path)))
+        if size is not None and reader.size != size:
+            raise ArtifactIncomplete(f"The upload ended after {reader.size} of the {size} bytes announced.")
         artifact_check_size(run=run, logged_model=logged_model, path=path, size=reader.size)
         stored = _replace(storage, temporary, final)
     except BaseException:

@@ -13,6 +13,7 @@ from apps.core.history import acting_user
 from apps.experiments.models import Artifact, Experiment, LoggedModel, Run
 from apps.experiments.services.artifacts import (
     ArtifactConflict,
+    ArtifactIncomplete,
     ArtifactNotFound,
     ArtifactPathError,
     ArtifactTooLarge,
@@ -190,6 +191,13 @@ def test_an_oversized_file_is_refused_from_its_announced_size_before_reading(set
 
     with pytest.raises(ArtifactTooLarge):
         artifact_store(run=run, path="big.bin", stream=Unreadable(), by=alice, size=5000)
+
+
+def test_a_stream_that_ends_before_its_announced_size_stores_nothing(media, run, alice):
+    with pytest.raises(ArtifactIncomplete, match="5 of the 10 bytes"):
+        artifact_store(run=run, path="cut.bin", stream=io.BytesIO(b"12345"), by=alice, size=10)
+    assert not Artifact.objects.filter(run=run).exists()
+    assert not os.listdir(media / "experiments" / ".incoming")
 
 
 def test_an_oversized_replacement_keeps_the_previous_file(media, settings, run, alice):

@@ -1,0 +1,141 @@
+"""Cross-team cases for the MLflow routes (one section per area; see apps/core/testing/matrix.py).
+
+Each route is mounted under several prefixes (apps/mlflow_api/urls.py); `both` registers a case
+for every prefix's route name (`name`, `name-1`, …).
+"""
+
+from __future__ import annotations
+
+from apps.core.testing.matrix import Private, matrix_case, private_asset
+from apps.mlflow_api.urls import ARTIFACT_PREFIXES, PREFIXES
+
+
+def both(*names: str, prefixes=PREFIXES) -> list[str]:
+    """The route names of `names` under every prefix they are mounted at."""
+    return [
+        f"mlflow_api:{name}" if index == 0 else f"mlflow_api:{name}-{index}"
+        for name in names
+        for index in range(len(prefixes))
+    ]
+
+
+# --- artifacts (mlflow-artifacts proxy) ------------------------------------------------------
+PRIVATE_ARTIFACT_EXPERIMENT = "Chargeback rules (artifacts)"
+PRIVATE_ARTIFACT_PATH = "rules/falcon-thresholds-v7.json"
+PRIVATE_MODEL_NAME = "falcon-gbm-private"
+
+
+def fraud_artifact_run(world):
+    """A run of Fraud's private experiment with one artifact (an index row; no file is written)."""
+    from apps.core.history import acting_user
+    from apps.experiments.models import Artifact, Experiment, LoggedModel, Run
+    from apps.experiments.services.artifacts import artifact_root
+
+    alice = world.alice
+    with acting_user(alice):
+        experiment, _ = Experiment.objects.get_or_create(
+            team=world.fraud_team,
+            name=PRIVATE_ARTIFACT_EXPERIMENT,
+            defaults={"visibility": "private", "created_by": alice},
+        )
+        run = Run.objects.filter(experiment=experiment).first() or Run.objects.create(
+            experiment=experiment, user=alice, name="falcon-run"
+        )
+        model = LoggedModel.objects.filter(experiment=experiment).first() or LoggedModel.objects.create(
+            experiment=experiment, name=PRIVATE_MODEL_NAME, source_run=run, user=alice
+        )
+        artifact = Artifact.objects.filter(run=run, path=PRIVATE_ARTIFACT_PATH).first()
+        if artifact is None:
+            artifact = Artifact.objects.create(
+                experiment=experiment,
+                run=run,
+                path=PRIVATE_ARTIFACT_PATH,
+                storage_name=f"{artifact_root(run=run)}/{PRIVATE_ARTIFACT_PATH}",
+                size=42,
+            )
+            Artifact.objects.create(
+                experiment=experiment,
+                logged_model=model,
+                path="MLmodel",
+                storage_name=f"{artifact_root(logged_model=model)}/MLmodel",
+                size=7,
+            )
+    return run, model, artifact
+
+
+@private_asset("artifact")
+def private_artifact_asset(world) -> list[str]:
+    run, model, _ = fraud_artifact_run(world)
+    return ["falcon-thresholds-v7", run.uuid, model.model_id]
+
+
+def _run_root(run) -> str:
+    return f"{run.experiment_id}/{run.uuid}/artifacts"
+
+
+def _model_root(model) -> str:
+    return f"{model.experiment_id}/models/{model.model_id}/artifacts"
+
+
+# The browser's /ajax-api/ prefix takes a session, which may read but never write: a write there
+# is refused with 401 before any lookup, whoever owns the object.
+SESSION_WRITE_STATUSES = frozenset({401, 404})
+
+
+def artifact_case(*names: str):
+    """Register a case for each route name under both artifact prefixes (API token, browser session)."""
+
+    def register(builder):
+        api_names = [f"mlflow_api:{name}" for name in names]
+        session_names = [
+            f"mlflow_api:{name}-{index}" for name in names for index in range(1, len(ARTIFACT_PREFIXES))
+        ]
+        matrix_case(*api_names)(builder)
+
+        def through_the_session(world):
+            expectation = builder(world)
+            expectation.statuses = SESSION_WRITE_STATUSES
+            return expectation
+
+        through_the_session.__name__ = f"{builder.__name__}_through_the_session"
+        matrix_case(*session_names)(through_the_session)
+        return builder
+
+    return register
+
+
+@artifact_case("artifact")
+def artifact_of_a_private_run(world):
+    run, _, artifact = fraud_artifact_run(world)
+    return Private(kwargs={"artifact_path": f"{_run_root(run)}/{PRIVATE_ARTIFACT_PATH}"}, obj=artifact)
+
+
+@artifact_case("artifact")
+def a_new_file_in_a_private_run(world):
+    # PUT must not create it, DELETE of the folder must not remove the file below it.
+    run, _, artifact = fraud_artifact_run(world)
+    return Private(kwargs={"artifact_path": f"{_run_root(run)}/rules"}, obj=artifact)
+
+
+@artifact_case("artifact")
+def artifact_of_a_private_logged_model(world):
+    _, model, _ = fraud_artifact_run(world)
+    return Private(kwargs={"artifact_path": f"{_model_root(model)}/MLmodel"}, obj=model.artifacts.get())
+
+
+@artifact_case("artifacts-list")
+def listing_a_private_run(world):
+    run, _, artifact = fraud_artifact_run(world)
+    return Private(kwargs={}, query={"path": _run_root(run)}, obj=artifact, methods=("GET",))
+
+
+@artifact_case("artifacts-list")
+def listing_a_private_logged_model(world):
+    _, model, _ = fraud_artifact_run(world)
+    return Private(kwargs={}, query={"path": f"{_model_root(model)}/"}, obj=model, methods=("GET",))
+
+
+@artifact_case("artifact-mpu-create", "artifact-mpu-complete", "artifact-mpu-abort", "artifact-presigned")
+def multipart_on_a_private_run(world):
+    run, _, artifact = fraud_artifact_run(world)
+    return Private(kwargs={"artifact_path": f"{_run_root(run)}/{PRIVATE_ARTIFACT_PATH}"}, obj=artifact)
