@@ -26,20 +26,6 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def mlflow_as(live_server, monkeypatch):
-    """Point the MLflow client at the live portal with a user's token (no retries: fail fast)."""
-
-    def sign_in(user) -> None:
-        _, raw = token_issue(user=user, name=f"{user.username} mlflow client")
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", live_server.url)
-        monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", raw)
-        monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-        monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-
-    return sign_in
-
-
-@pytest.fixture
 def run(fraud_team, alice):
     with acting_user(alice):
         experiment = Experiment.objects.create(team=fraud_team, name="Chargebacks", created_by=alice)
