@@ -70,3 +70,48 @@ def team_activity(*, user, team: Team, limit: int = 20) -> list[ActivityItem]:
 
 def team_role_count(*, team: Team, role: str) -> int:
     return Membership.objects.filter(team=team, role=role).count()
+
+
+# --- which team a new asset goes to (experiments and registered models created by a client) ---
+TEAM_TAG = "atrium.team"
+
+
+def team_for_new_asset(*, user, tags=None) -> Team:
+    """The team a new asset of `user` belongs to: the `atrium.team` tag (a slug), else their team.
+
+    Without the tag: the user's only team, else the first (by name) of their teams whose role may
+    add assets. Raises ValidationError for an unknown slug or a user without a team, and
+    PermissionDenied when the user's role may not add assets to the chosen team. Teams are a
+    directory everyone may read, so naming one reveals nothing.
+    """
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from apps.core.querysets import member_team_ids
+
+    slug = (dict(tags or {}).get(TEAM_TAG) or "").strip()
+    may_add = (
+        Team.objects.all()
+        if user.is_superuser
+        else Team.objects.filter(pk__in=member_team_ids(user, Action.ADD))
+    )
+    if slug:
+        team = Team.objects.filter(slug=slug).first()
+        if team is None:
+            raise ValidationError(f"No team has the slug '{slug}' (tag {TEAM_TAG}).", code="invalid")
+        if not may_add.filter(pk=team.pk).exists():
+            raise PermissionDenied(f"Your role in {team.name} may not add assets to it.")
+        return team
+    own = list(Team.objects.filter(memberships__user_id=user.pk).order_by("name")[:2])
+    if len(own) == 1:
+        if not may_add.filter(pk=own[0].pk).exists():
+            raise PermissionDenied(f"Your role in {own[0].name} may not add assets to it.")
+        return own[0]
+    team = may_add.filter(memberships__user_id=user.pk).order_by("name").first()
+    if team is not None:
+        return team
+    if own:
+        raise PermissionDenied("None of your roles may add assets to your teams.")
+    raise ValidationError(
+        f"You belong to no team: set the {TEAM_TAG} tag to the slug of the team that should own it.",
+        code="invalid",
+    )
