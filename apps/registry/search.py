@@ -216,10 +216,34 @@ def numeric_condition(field: str, comparator: str, value) -> Q:
     return Q(**{f"{field}__{lookups[comparator]}": number})
 
 
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
+def asks_for_prompts(clauses: list[Clause]) -> bool:
+    """Whether a filter selects MLflow prompts (kept as models tagged `mlflow.prompt.is_prompt`)."""
+    for clause in clauses:
+        if clause.kind == "tag" and clause.key == PROMPT_TAG and isinstance(clause.value, str):
+            value = clause.value.lower()
+            return (clause.comparator == "=" and value == "true") or (
+                clause.comparator == "!=" and value == "false"
+            )
+    return False
+
+
+def prompt_condition(tag_queryset: QuerySet, owner_field: str, *, prompts: bool) -> Q:
+    """Only prompts, or (MLflow's default for every search) everything but prompts."""
+    tagged = Q(
+        Exists(tag_queryset.filter(**{owner_field: OuterRef("pk")}, key=PROMPT_TAG, value__iexact="true"))
+    )
+    return tagged if prompts else ~tagged
+
+
 def tag_condition(tag_queryset: QuerySet, owner_field: str, clause: Clause) -> Q:
     """Rows having a tag `clause.key` whose value matches (an EXISTS subquery per tag clause)."""
     if clause.comparator not in {"=", "!=", "LIKE", "ILIKE"}:
         raise _invalid(f"Invalid comparator for tag: {clause.comparator}")
+    if clause.key == PROMPT_TAG:  # models have no such tag: the prompt condition covers it
+        return Q()
     matching = tag_queryset.filter(
         string_condition("value", clause.comparator, clause.value),
         **{owner_field: OuterRef("pk")},

@@ -265,8 +265,10 @@ def registered_model_search(
     """MLflow's search-registered-models over the models `user` may see (fixed number of queries)."""
     limit = _limit(max_results, default=SEARCH_MODELS_DEFAULT, maximum=SEARCH_MODELS_MAX)
     offset = search.page_token_offset(page_token)
-    condition = Q()
-    for clause in search.parse_filter(filter_string):
+    clauses = search.parse_filter(filter_string)
+    prompts = search.asks_for_prompts(clauses)
+    condition = search.prompt_condition(RegisteredModelTag.objects.all(), "registered_model", prompts=prompts)
+    for clause in clauses:
         if clause.kind == "tag":
             condition &= search.tag_condition(RegisteredModelTag.objects.all(), "registered_model", clause)
         elif clause.key == "name":
@@ -295,9 +297,11 @@ def model_version_search(
     """MLflow's search-model-versions over the versions of models `user` may see."""
     limit = _limit(max_results, default=SEARCH_VERSIONS_DEFAULT, maximum=SEARCH_VERSIONS_MAX)
     offset = search.page_token_offset(page_token)
-    condition = Q()
     string_fields = {"name": "registered_model__name", "run_id": "run_uuid", "source_path": "source"}
-    for clause in search.parse_filter(filter_string):
+    clauses = search.parse_filter(filter_string)
+    prompts = search.asks_for_prompts(clauses)
+    condition = search.prompt_condition(ModelVersionTag.objects.all(), "model_version", prompts=prompts)
+    for clause in clauses:
         if clause.kind == "tag":
             condition &= search.tag_condition(ModelVersionTag.objects.all(), "model_version", clause)
         elif clause.key in string_fields:

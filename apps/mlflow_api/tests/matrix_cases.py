@@ -6,7 +6,7 @@ for every prefix's route name (`name`, `name-1`, …).
 
 from __future__ import annotations
 
-from apps.core.testing.matrix import Private, matrix_case, private_asset
+from apps.core.testing.matrix import Listing, Private, matrix_case, private_asset
 from apps.mlflow_api.urls import ARTIFACT_PREFIXES, PREFIXES
 
 
@@ -139,3 +139,133 @@ def listing_a_private_logged_model(world):
 def multipart_on_a_private_run(world):
     run, _, artifact = fraud_artifact_run(world)
     return Private(kwargs={"artifact_path": f"{_run_root(run)}/{PRIVATE_ARTIFACT_PATH}"}, obj=artifact)
+
+
+# --- model registry (e6) ---------------------------------------------------------------------------
+# The matrix sends /ajax-api/ requests (`-1` names) with bob's browser session, which MLflow writes
+# never accept (401); the token prefixes answer 404.
+def _registry_model(world):
+    from apps.registry.tests.matrix_cases import private_registered_model
+
+    return private_registered_model(world)
+
+
+def _registry_secrets() -> list[str]:
+    # The name bob asks for comes back in "not found" messages, as it would for a missing model;
+    # what must never come back is what only the owners know.
+    from apps.registry.tests.matrix_cases import PRIVATE_DESCRIPTION, PRIVATE_TAG_VALUE
+
+    return [PRIVATE_DESCRIPTION, PRIVATE_TAG_VALUE]
+
+
+def _registry_write(method: str, status: int, **data):
+    def build(world):
+        model = _registry_model(world)
+        body = {
+            "name": model.name,
+            **{key: value(model) if callable(value) else value for key, value in data.items()},
+        }
+        return Listing(
+            method=method, data=body, status=status, standard_assets=False, secrets=_registry_secrets()
+        )
+
+    return build
+
+
+def _register_write(name: str, method: str, **data) -> None:
+    token_names = [f"mlflow_api:{name}", f"mlflow_api:{name}-2"]
+    matrix_case(*token_names)(_registry_write(method, 404, **data))
+    matrix_case(f"mlflow_api:{name}-1")(_registry_write(method, 401, **data))
+
+
+@matrix_case(
+    *both(
+        "registered-models-get",
+        "registered-models-get-latest-versions",
+    )
+)
+def mlflow_registered_model_reads(world):
+    model = _registry_model(world)
+    return Private(kwargs={}, query={"name": model.name}, obj=model, methods=("GET",))
+
+
+@matrix_case(*both("registered-models-alias"))
+def mlflow_model_version_by_alias(world):
+    model = _registry_model(world)
+    return Private(kwargs={}, query={"name": model.name, "alias": "champion"}, obj=model, methods=("GET",))
+
+
+@matrix_case(*both("model-versions-get", "model-versions-get-download-uri"))
+def mlflow_model_version_reads(world):
+    model = _registry_model(world)
+    version = model.versions.get()
+    return Private(kwargs={}, query={"name": model.name, "version": "1"}, obj=version, methods=("GET",))
+
+
+for _name, _method, _data in [
+    ("registered-models-rename", "POST", {"new_name": "taken-over"}),
+    ("registered-models-update", "PATCH", {"description": "bob was here"}),
+    ("registered-models-delete", "DELETE", {}),
+    ("registered-models-get-latest-versions", "POST", {"stages": ["None"]}),
+    ("registered-models-set-tag", "POST", {"key": "squad", "value": "bob"}),
+    ("registered-models-delete-tag", "DELETE", {"key": "squad"}),
+    ("registered-models-alias", "POST", {"alias": "champion", "version": "1"}),
+    ("registered-models-alias", "DELETE", {"alias": "champion"}),
+    (
+        "model-versions-create",
+        "POST",
+        {
+            "source": lambda model: model.versions.get().source,
+            "run_id": lambda model: model.versions.get().run_uuid,
+        },
+    ),
+    ("model-versions-update", "PATCH", {"version": "1", "description": "bob was here"}),
+    ("model-versions-delete", "DELETE", {"version": "1"}),
+    ("model-versions-transition-stage", "POST", {"version": "1", "stage": "Production"}),
+    ("model-versions-set-tag", "POST", {"version": "1", "key": "squad", "value": "bob"}),
+    ("model-versions-delete-tag", "DELETE", {"version": "1", "key": "squad"}),
+]:
+    _register_write(_name, _method, **_data)
+
+
+@matrix_case(*both("registered-models-search"))
+def mlflow_registered_model_search(world):
+    from apps.registry.tests.matrix_cases import PRIVATE_MODEL
+
+    return Listing(
+        queries=[
+            {},
+            {"filter": f"name = '{PRIVATE_MODEL}'"},
+            {"filter": "name LIKE '%'", "max_results": "5", "order_by": "name DESC"},
+            {"filter": "tags.squad LIKE '%'"},
+        ]
+    )
+
+
+@matrix_case(*both("model-versions-search"))
+def mlflow_model_version_search(world):
+    from apps.registry.tests.matrix_cases import PRIVATE_MODEL
+
+    return Listing(queries=[{}, {"filter": f"name = '{PRIVATE_MODEL}'"}, {"filter": "tags.squad LIKE '%'"}])
+
+
+def _create_with_a_taken_name(status: int):
+    # Bob's own model of that name is created: no RESOURCE_ALREADY_EXISTS reveals Fraud's.
+    def build(world):
+        model = _registry_model(world)
+        return Listing(
+            method="POST",
+            data={"name": model.name},
+            status=status,
+            standard_assets=False,
+            secrets=_registry_secrets(),
+            compare_without=False,
+        )
+
+    return build
+
+
+matrix_case("mlflow_api:registered-models-create", "mlflow_api:registered-models-create-2")(
+    _create_with_a_taken_name(200)
+)
+matrix_case("mlflow_api:registered-models-create-1")(_create_with_a_taken_name(401))

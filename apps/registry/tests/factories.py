@@ -1,4 +1,4 @@
-"""Factories for registry tests and matrix cases: experiments, runs and logged models without the MLflow API."""
+"""Factories for registry tests and matrix cases: experiments, runs and logged models, no MLflow API."""
 
 from __future__ import annotations
 

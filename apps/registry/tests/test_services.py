@@ -392,7 +392,7 @@ def test_version_search_by_name_run_and_number(fraud_versions, fraud_run, alice,
 
 def test_bad_page_tokens_and_limits_are_invalid(alice):
     with pytest.raises(ValidationError, match="page token"):
-        selectors.registered_model_search(user=alice, page_token="not-base64!")
+        selectors.registered_model_search(user=alice, page_token="not-base64!")  # noqa: S106 - not a secret
     with pytest.raises(ValidationError, match="at most 1000"):
         selectors.registered_model_search(user=alice, max_results=1001)
     with pytest.raises(ValidationError, match="order by key"):
