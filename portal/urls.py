@@ -15,6 +15,7 @@ urlpatterns = [
     path("community/", include("apps.community.urls")),
     path("lineage/", include("apps.lineage.urls")),
     path("search/", include("apps.search.urls")),
+    path("models/", include("apps.registry.urls")),
     path("api/v1/", include("portal.api_urls")),
     # The MLflow client's REST API (api/2.0/mlflow/…, api/2.0/mlflow-artifacts/…), see apps/mlflow_api.
     path("", include("apps.mlflow_api.urls")),

@@ -29,7 +29,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Quality", "section:quality", "shield-check", "Data", built=False),
     NavEntry("Community", "section:community", "messages", "Data", built=False),
     NavEntry("Experiments", "section:experiments", "flask", "Machine learning", built=False),
-    NavEntry("Models", "section:models", "box", "Machine learning", built=False),
+    NavEntry("Models", "registry:model_list", "box", "Machine learning"),
     NavEntry("SLAs", "section:slas", "target-arrow", "Operations", built=False),
     NavEntry("Dashboards", "section:dashboards", "chart-bar", "Operations", built=False),
     NavEntry("Search", "search:search", "search", "Operations"),

@@ -39,16 +39,6 @@ SECTIONS = {
             "Training jobs on a catalog dataset",
         ],
     ),
-    "models": (
-        "Models",
-        "The model registry: versions, approvals, canary and blue/green releases, serving.",
-        "box",
-        [
-            "Versions with approvals",
-            "Canary, blue/green and champion/challenger releases",
-            "Drift and accuracy monitoring",
-        ],
-    ),
     "slas": (
         "SLAs",
         "Shared KPIs and SLOs between data science and IT, error budgets and breaches.",

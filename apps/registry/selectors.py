@@ -618,3 +618,55 @@ def model_version_signature(*, model_version: ModelVersion) -> Signature | None:
         outputs=_columns(signature.get("outputs")),
         params=_columns(signature.get("params")),
     )
+
+
+# --- registering a run's model -------------------------------------------------------------------
+@dataclass
+class RunModelSource:
+    """A model a run produced that can become a version: its source URI and a label for people."""
+
+    uri: str
+    label: str
+
+
+def run_for_registration(*, user, uuid: str):
+    """The run `uuid` if `user` may see it, else 404."""
+    run_model = apps.get_model("experiments", "Run")
+    run = (
+        run_model.objects.restrict(user, Action.VIEW)
+        .select_related("experiment__team")
+        .filter(uuid=uuid)
+        .first()
+    )
+    if run is None:
+        raise _not_found("No such run.")
+    return run
+
+
+def run_model_sources(*, run) -> list[RunModelSource]:
+    """What of `run` can be registered: its logged models (MLflow 3) and MLmodel folders (MLflow 2)."""
+    logged_model = apps.get_model("experiments", "LoggedModel")
+    artifact_model = apps.get_model("experiments", "Artifact")
+    sources = [
+        RunModelSource(f"models:/{logged.model_id}", f"{logged.name} · logged model {logged.model_id[:12]}")
+        for logged in logged_model.objects.filter(source_run=run, lifecycle_stage="active").order_by(
+            "-created_at"
+        )
+    ]
+    folders = artifact_model.objects.filter(run=run, path__endswith="MLmodel").values_list("path", flat=True)
+    for path in folders.order_by("path")[:50]:
+        folder = path[: -len("MLmodel")].strip("/")
+        if folder or path == "MLmodel":
+            uri = f"runs:/{run.uuid}/{folder}" if folder else f"runs:/{run.uuid}"
+            sources.append(RunModelSource(uri, f"{folder or '(artifact root)'} · run artifacts"))
+    return sources
+
+
+def run_registrations(*, user, run) -> list[ModelVersion]:
+    """Versions registered from `run` in models `user` may see."""
+    visible = RegisteredModel.objects.restrict(user, Action.VIEW).values("pk")
+    return list(
+        ModelVersion.objects.filter(run=run, registered_model__in=visible)
+        .select_related("registered_model")
+        .order_by("registered_model__name", "version")
+    )

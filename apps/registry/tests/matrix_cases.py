@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apps.core.testing.matrix import private_asset
+from apps.core.testing.matrix import Listing, Private, Refused, matrix_case, private_asset
 
 PRIVATE_MODEL = "chargeback-shield"
 PRIVATE_DESCRIPTION = "Blocks mule accounts before settlement"
@@ -62,3 +62,68 @@ def private_registered_model_asset(world) -> list[str]:
         f"/models/{model.pk}/",
         f"/api/v1/registered-models/{model.pk}/",
     ]
+
+
+# --- pages ---------------------------------------------------------------------------------------
+@matrix_case("registry:model_list", "registry:model_export")
+def model_lists(world):
+    fraud = world.fraud_team.slug
+    return Listing(
+        queries=[{}, {"q": "chargeback"}, {"team": fraud}, {"visibility": "private"}, {"sort": "-versions"}]
+    )
+
+
+@matrix_case(
+    "registry:model_detail",
+    "registry:model_edit",
+    "registry:model_history",
+    "registry:alias_set",
+    "registered-model-detail",
+    "registered-model-aliases",
+)
+def private_model_routes(world):
+    model = private_registered_model(world)
+    return Private(kwargs={"pk": model.pk}, obj=model)
+
+
+@matrix_case("registry:alias_delete")
+def private_model_alias_delete(world):
+    model = private_registered_model(world)
+    return Private(kwargs={"pk": model.pk, "alias": "champion"}, obj=model.aliases.get())
+
+
+@matrix_case("registry:version_detail")
+def private_version_page(world):
+    model = private_registered_model(world)
+    return Private(kwargs={"pk": model.pk, "version": 1}, obj=model.versions.get())
+
+
+@matrix_case("model-version-list")
+def api_private_versions(world):
+    model = private_registered_model(world)
+    return Private(kwargs={"model_pk": model.pk}, obj=model)
+
+
+@matrix_case("model-version-detail")
+def api_private_version(world):
+    model = private_registered_model(world)
+    return Private(kwargs={"model_pk": model.pk, "version": 1}, obj=model.versions.get())
+
+
+@matrix_case("registry:register_from_run")
+def register_from_a_private_run(world):
+    model = private_registered_model(world)
+    run = model.versions.get().run
+    return Private(kwargs={"uuid": run.uuid}, obj=run)
+
+
+@matrix_case("registry:model_edit", "registry:alias_set", "registered-model-aliases")
+def internal_model_changes(world):
+    model = internal_registered_model(world)
+    return Refused(kwargs={"pk": model.pk}, obj=model, methods=("POST",))
+
+
+@matrix_case("registered-model-list")
+def api_model_list(world):
+    fraud = world.fraud_team.slug
+    return Listing(queries=[{}, {"search": "chargeback"}, {"team": fraud}, {"visibility": "private"}])
