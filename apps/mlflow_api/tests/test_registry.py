@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import pytest
 from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from apps.registry.models import ModelAlias, ModelVersion, RegisteredModel
 from apps.registry.tests.factories import make_experiment, make_logged_model, make_run
-from apps.teams.services import token_issue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-# Temporary until e1's shared fixture lands in apps/mlflow_api/tests/conftest.py.
 @pytest.fixture
-def mlflow_as(live_server, monkeypatch):
-    """`mlflow_as(user)`: an MlflowClient authenticated with a fresh token of `user`."""
-    import mlflow
-
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", live_server.url)
-
-    def client_for(user) -> MlflowClient:
-        _, raw = token_issue(user=user, name=f"{user.get_username()} mlflow test")
-        monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", raw)
-        mlflow.set_tracking_uri(live_server.url)
-        mlflow.set_registry_uri(live_server.url)
-        return MlflowClient(tracking_uri=live_server.url, registry_uri=live_server.url)
-
-    yield client_for
-    mlflow.set_tracking_uri(None)
-    mlflow.set_registry_uri(None)
+def mlflow_as(mlflow_client_for):
+    """The shared fixture's MlflowClient for `user` (apps/mlflow_api/tests/conftest.py)."""
+    return mlflow_client_for
 
 
 def code_of(raised) -> str:
@@ -298,3 +280,39 @@ def test_a_model_can_be_created_in_a_named_team(mlflow_as, alice, fraud_team, pl
     with pytest.raises(MlflowException) as raised:
         client.create_registered_model("other", tags={"atrium.team": platform_team.slug})
     assert code_of(raised) == "PERMISSION_DENIED"
+
+
+# --- the whole flow: log_model(registered_model_name=…) twice, then load by alias and by version -----------
+def _routes_mounted() -> bool:
+    from apps.mlflow_api.views import logged_models, tracking
+
+    return bool(tracking.ROUTES) and bool(logged_models.ROUTES)
+
+
+@pytest.mark.skipif(not _routes_mounted(), reason="needs the tracking and logged-model routes mounted")
+def test_log_model_twice_then_load_by_alias_and_by_version(mlflow_as, mlflow_client_for, alice):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(60, 3))
+    labels = (features[:, 0] + 0.5 * features[:, 1] > 0).astype(int)
+    mlflow = mlflow_as(alice)
+    mlflow.set_experiment("Card fraud")
+    trained = []
+    for strength in (0.01, 10.0):
+        model = LogisticRegression(C=strength).fit(features, labels)
+        with mlflow.start_run():
+            info = mlflow.sklearn.log_model(model, name="model", registered_model_name="fraud")
+        trained.append((model, info))
+    assert [info.registered_model_version for _, info in trained] == [1, 2]
+    client = mlflow_client_for(alice)
+    client.set_registered_model_alias("fraud", "champion", "2")
+
+    champion = mlflow.sklearn.load_model("models:/fraud@champion")
+    assert np.allclose(champion.coef_, trained[1][0].coef_)
+    first = mlflow.pyfunc.load_model("models:/fraud/1")
+    assert list(first.predict(features)) == list(trained[0][0].predict(features))
+    versions = {version.version: version for version in ModelVersion.objects.select_related("logged_model")}
+    assert versions[1].logged_model.model_id == trained[0][1].model_id
+    assert versions[2].status == "READY"

@@ -24,6 +24,7 @@ from apps.mlflow_api.errors import (
     PERMISSION_DENIED,
     RESOURCE_ALREADY_EXISTS,
     RESOURCE_DOES_NOT_EXIST,
+    STATUS_BY_CODE,
     MlflowError,
     invalid,
 )
@@ -54,6 +55,8 @@ def mlflow_error(error: Exception) -> MlflowError:
     """MLflow's error for one of the registry's Django exceptions."""
     if isinstance(error, ValidationError):
         message, code = _message(error)
+        if code in STATUS_BY_CODE:  # already one of MLflow's codes (e.g. a TrackingError)
+            return MlflowError(message, code)
         return MlflowError(message, ERROR_CODES.get(code, INVALID_PARAMETER_VALUE))
     if isinstance(error, Http404):
         return MlflowError(str(error) or "Not found.", RESOURCE_DOES_NOT_EXIST)
