@@ -419,6 +419,11 @@ class HistoryEvent:
     text: str
 
 
+def _sentence(changes: list[str]) -> str:
+    text = "; ".join(changes)
+    return text[:1].upper() + text[1:] + "."
+
+
 def _who(record) -> str:
     user = record.history_user
     if user is None:
@@ -443,9 +448,7 @@ def _model_event(record, previous) -> HistoryEvent | None:
             changes.append(f"visibility {previous.visibility} → {record.visibility}")
     if not changes:
         return None
-    return HistoryEvent(
-        record.history_date, _who(record), "changed", "Model", "; ".join(changes).capitalize() + "."
-    )
+    return HistoryEvent(record.history_date, _who(record), "changed", "Model", _sentence(changes))
 
 
 def _version_event(record, previous) -> HistoryEvent | None:
@@ -465,9 +468,7 @@ def _version_event(record, previous) -> HistoryEvent | None:
             changes.append(f"status {previous.status} → {record.status}")
     if not changes:
         return None
-    return HistoryEvent(
-        record.history_date, _who(record), "changed", subject, "; ".join(changes).capitalize() + "."
-    )
+    return HistoryEvent(record.history_date, _who(record), "changed", subject, _sentence(changes))
 
 
 def _alias_event(record, previous, numbers: dict[int, int]) -> HistoryEvent:

@@ -317,7 +317,7 @@ def test_the_history_tells_the_models_story(fraud_model, fraud_versions, alice):
         for event in selectors.registered_model_history(registered_model=fraud_model)
     ]
     assert ("Model", "Registered as “fraud”.") in texts
-    assert ("Version 1", "Stage none → staging.") in texts
+    assert ("Version 1", "Stage None → Staging.") in texts
     assert ("Model", "Description edited.") in texts
     assert ("Version 1 · Tag validated", "Set to “yes”.") in texts
     assert texts[0] == ("Version 1 · Tag validated", "Set to “yes”.")
