@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("apps.community.api.urls")),
     path("", include("apps.lineage.api.urls")),
     path("", include("apps.search.api.urls")),
+    path("", include("apps.experiments.api.urls")),
 ]
 
 # Last, whatever is added above: an unknown API route is a JSON 404, not an HTML page.
