@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("apps.community.api.urls")),
     path("", include("apps.lineage.api.urls")),
     path("", include("apps.search.api.urls")),
+    path("", include("apps.experiments.api.urls")),
     path("", include("apps.registry.api.urls")),
 ]
 

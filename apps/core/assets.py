@@ -116,3 +116,20 @@ def search_type(model_or_label) -> SearchType | None:
 
 def search_types() -> list[SearchType]:
     return list(_SEARCH.values())
+
+
+# --- changes that send no save signal (bulk updates) ---------------------------------------------
+_CHANGE_LISTENERS: list[Callable[[list[models.Model]], None]] = []
+
+
+def on_assets_changed(listener: Callable[[list[models.Model]], None]) -> None:
+    """Call `listener(objects)` whenever `assets_changed` reports objects (the search app's hook)."""
+    _CHANGE_LISTENERS.append(listener)
+
+
+def assets_changed(*, objects: Iterable[models.Model]) -> None:
+    """Tell generic features that `objects` changed without their save signals (e.g. a bulk update)."""
+    changed = list(objects)
+    if changed:
+        for listener in _CHANGE_LISTENERS:
+            listener(changed)

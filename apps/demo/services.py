@@ -18,6 +18,7 @@ from apps.core.history import acting_user
 from apps.demo.catalog_glossary import demo_glossary_ensure
 from apps.demo.catalog_sources import demo_sources_ensure
 from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_JOBS, DEMO_PASSWORD, GRANTS, PEOPLE, TEAMS
+from apps.demo.experiments import demo_experiments_ensure
 from apps.demo.lineage import demo_lineage_ensure
 from apps.demo.profiling import demo_profiles_ensure
 from apps.teams.models import Membership, Team
@@ -86,7 +87,8 @@ def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
     created.update(demo_sources_ensure(teams=teams, by=admin))
     created.update(demo_lineage_ensure(teams=teams, by=admin))
     created.update(demo_glossary_ensure(teams=teams, by=admin))
-    created.update(demo_profiles_ensure(by=admin))  # last: profiles the versions the steps above recorded
+    created.update(demo_profiles_ensure(by=admin))  # profiles the versions the steps above recorded
+    created.update(demo_experiments_ensure(teams=teams, by=admin))  # runs read the versions above
     if not created["jobs"]:
         del created["jobs"]
     return dict(created)

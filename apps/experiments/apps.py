@@ -13,3 +13,6 @@ class ExperimentsConfig(AppConfig):
         register_asset(Experiment, label="Experiment", icon="flask", section="experiments")
         register_asset(Run, label="Run", icon="player-play", section="experiments")
         register_asset(LoggedModel, label="Logged model", icon="package", section="experiments")
+        from apps.experiments import search_documents  # in the one search, with their owners' permissions
+
+        search_documents.register()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from apps.experiments.models import Experiment, LoggedDataset, Run
+from apps.experiments.models import Experiment, LoggedDataset, LoggedModel, Run
 from apps.experiments.validation import stored_metric_value
 
 
@@ -117,3 +117,42 @@ def finite_or_text(value: float):
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
+
+
+def logged_model_json(model: LoggedModel) -> dict:
+    """A LoggedModel message (info, data) from a model fetched with `logged_model_prefetch`.
+
+    Its metrics are its source run's latest metrics (see apps/experiments/selectors/logged_models.py).
+    """
+    info = {
+        "experiment_id": str(model.experiment_id),
+        "model_id": model.model_id,
+        "name": model.name,
+        "artifact_uri": model.artifact_location,
+        "creation_timestamp_ms": millis(model.created_at),
+        "last_updated_timestamp_ms": millis(model.updated_at),
+        "status": model.status,
+    }
+    if model.model_type:
+        info["model_type"] = model.model_type
+    if model.source_run_id is not None:
+        info["source_run_id"] = model.source_run.uuid
+    if model.status_message:
+        info["status_message"] = model.status_message
+    if model.tags:
+        info["tags"] = key_values(model.tags)
+    data = {}
+    if model.params:
+        data["params"] = key_values(model.params)
+    if model.source_run_id is not None:
+        metrics = [
+            {
+                **metric_json(metric.key, metric.value, metric.timestamp, metric.step, metric.is_nan),
+                "run_id": model.source_run.uuid,
+                "model_id": model.model_id,
+            }
+            for metric in model.source_run.latest_metrics.all()
+        ]
+        if metrics:
+            data["metrics"] = metrics
+    return {"info": info, "data": data}

@@ -12,3 +12,6 @@ class RegistryConfig(AppConfig):
 
         register_asset(RegisteredModel, label="Registered model", icon="box", section="models")
         register_asset(ModelVersion, label="Model version", icon="versions", section="models")
+        from apps.registry import search_documents  # in the one search, with their owners' permissions
+
+        search_documents.register()

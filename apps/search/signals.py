@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from apps.core.assets import SearchType, on_search_register, search_type
+from apps.core.assets import SearchType, on_assets_changed, on_search_register, search_type
 
 
 def _saved(sender, instance, raw=False, **kwargs) -> None:
@@ -37,6 +37,13 @@ def _relations_changed(sender, instance, action, reverse, model, pk_set, **kwarg
         search_index_objects(objects=list(model._default_manager.filter(pk__in=pk_set)))
 
 
+def _bulk_changed(objects) -> None:
+    # Rows a service changed in bulk (no post_save): index them and what embeds them.
+    from apps.search.services import search_index_objects
+
+    search_index_objects(objects=objects, with_dependents=True)
+
+
 def _watch(registered: SearchType) -> None:
     model = registered.model
     uid = model._meta.label_lower
@@ -52,3 +59,4 @@ def _watch(registered: SearchType) -> None:
 
 def connect() -> None:
     on_search_register(_watch)
+    on_assets_changed(_bulk_changed)

@@ -174,6 +174,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "apps.jobs.models.JobStatus",
         "TokenStatusEnum": "apps.teams.api.serializers.TOKEN_STATUSES",
+        "RunStatusEnum": "apps.experiments.models.RunStatus",
+        "LoggedModelStatusEnum": "apps.experiments.models.LoggedModelStatus",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",  # tags operations by resource (teams, datasets …), not "v1"
 }

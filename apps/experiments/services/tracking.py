@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from apps.core.assets import assets_changed
 from apps.core.history import acting_user
 from apps.core.permissions import Action
 from apps.experiments.errors import (
@@ -281,6 +282,7 @@ def _runs_set_lifecycle(*, runs: list[Run], by, stage: str) -> int:
         bulk_update_with_history(
             runs, Run, ["lifecycle_stage", "deleted_at", "updated_at"], batch_size=500, default_user=by
         )
+        assets_changed(objects=runs)  # no save signals in a bulk update: search re-indexes them
     return len(runs)
 
 

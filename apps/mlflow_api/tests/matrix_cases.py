@@ -1,22 +1,50 @@
 """Cross-team cases for the MLflow routes (one section per area; see apps/core/testing/matrix.py).
 
-Each route is mounted under several prefixes (apps/mlflow_api/urls.py); `both` registers a case
-for every prefix's route name (`name`, `name-1`, …).
+Each route is mounted under several prefixes (apps/mlflow_api/urls.py), each with its own route
+name (`name`, `name-1`, …). `mlflow_case` registers a case for all of them. The browser's
+/ajax-api/ prefix authenticates with the session, which may read but never write: there a write
+is refused with 401 before any lookup, whoever owns the object.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from apps.core.testing.matrix import Listing, Private, matrix_case, private_asset
 from apps.mlflow_api.urls import ARTIFACT_PREFIXES, PREFIXES
 
+SESSION_WRITE_STATUSES = frozenset({401, 404})
 
-def both(*names: str, prefixes=PREFIXES) -> list[str]:
-    """The route names of `names` under every prefix they are mounted at."""
-    return [
-        f"mlflow_api:{name}" if index == 0 else f"mlflow_api:{name}-{index}"
-        for name in names
-        for index in range(len(prefixes))
-    ]
+
+def _through_the_session(expectation):
+    """The same case on an /ajax-api/ route: reads as through a token, writes refused with 401."""
+    if isinstance(expectation, Private):
+        return dataclasses.replace(expectation, statuses=SESSION_WRITE_STATUSES)
+    if isinstance(expectation, Listing) and expectation.method != "GET":
+        return dataclasses.replace(expectation, status=401)
+    return expectation
+
+
+def mlflow_case(*names: str, prefixes=PREFIXES):
+    """Register a case for each route name under every prefix it is mounted at."""
+
+    def register(builder):
+        for index, prefix in enumerate(prefixes):
+            route_names = [
+                f"mlflow_api:{name}" if index == 0 else f"mlflow_api:{name}-{index}" for name in names
+            ]
+            if prefix.startswith("ajax-"):
+
+                def through_the_session(world, builder=builder):
+                    return _through_the_session(builder(world))
+
+                through_the_session.__name__ = f"{builder.__name__}_through_the_session"
+                matrix_case(*route_names)(through_the_session)
+            else:
+                matrix_case(*route_names)(builder)
+        return builder
+
+    return register
 
 
 # --- artifacts (mlflow-artifacts proxy) ------------------------------------------------------
@@ -42,7 +70,12 @@ def fraud_artifact_run(world):
             experiment=experiment, user=alice, name="falcon-run"
         )
         model = LoggedModel.objects.filter(experiment=experiment).first() or LoggedModel.objects.create(
-            experiment=experiment, name=PRIVATE_MODEL_NAME, source_run=run, user=alice
+            experiment=experiment,
+            name=PRIVATE_MODEL_NAME,
+            source_run=run,
+            user=alice,
+            tags={"stage": "shadow"},
+            params={"max_depth": "7"},
         )
         artifact = Artifact.objects.filter(run=run, path=PRIVATE_ARTIFACT_PATH).first()
         if artifact is None:
@@ -66,7 +99,7 @@ def fraud_artifact_run(world):
 @private_asset("artifact")
 def private_artifact_asset(world) -> list[str]:
     run, model, _ = fraud_artifact_run(world)
-    return ["falcon-thresholds-v7", run.uuid, model.model_id]
+    return ["falcon-thresholds-v7", run.uuid, model.model_id, PRIVATE_MODEL_NAME]
 
 
 def _run_root(run) -> str:
@@ -77,68 +110,118 @@ def _model_root(model) -> str:
     return f"{model.experiment_id}/models/{model.model_id}/artifacts"
 
 
-# The browser's /ajax-api/ prefix takes a session, which may read but never write: a write there
-# is refused with 401 before any lookup, whoever owns the object.
-SESSION_WRITE_STATUSES = frozenset({401, 404})
-
-
-def artifact_case(*names: str):
-    """Register a case for each route name under both artifact prefixes (API token, browser session)."""
-
-    def register(builder):
-        api_names = [f"mlflow_api:{name}" for name in names]
-        session_names = [
-            f"mlflow_api:{name}-{index}" for name in names for index in range(1, len(ARTIFACT_PREFIXES))
-        ]
-        matrix_case(*api_names)(builder)
-
-        def through_the_session(world):
-            expectation = builder(world)
-            expectation.statuses = SESSION_WRITE_STATUSES
-            return expectation
-
-        through_the_session.__name__ = f"{builder.__name__}_through_the_session"
-        matrix_case(*session_names)(through_the_session)
-        return builder
-
-    return register
-
-
-@artifact_case("artifact")
+@mlflow_case("artifact", prefixes=ARTIFACT_PREFIXES)
 def artifact_of_a_private_run(world):
     run, _, artifact = fraud_artifact_run(world)
     return Private(kwargs={"artifact_path": f"{_run_root(run)}/{PRIVATE_ARTIFACT_PATH}"}, obj=artifact)
 
 
-@artifact_case("artifact")
+@mlflow_case("artifact", prefixes=ARTIFACT_PREFIXES)
 def a_new_file_in_a_private_run(world):
     # PUT must not create it, DELETE of the folder must not remove the file below it.
     run, _, artifact = fraud_artifact_run(world)
     return Private(kwargs={"artifact_path": f"{_run_root(run)}/rules"}, obj=artifact)
 
 
-@artifact_case("artifact")
+@mlflow_case("artifact", prefixes=ARTIFACT_PREFIXES)
 def artifact_of_a_private_logged_model(world):
     _, model, _ = fraud_artifact_run(world)
     return Private(kwargs={"artifact_path": f"{_model_root(model)}/MLmodel"}, obj=model.artifacts.get())
 
 
-@artifact_case("artifacts-list")
+@mlflow_case("artifacts-list", prefixes=ARTIFACT_PREFIXES)
 def listing_a_private_run(world):
     run, _, artifact = fraud_artifact_run(world)
     return Private(kwargs={}, query={"path": _run_root(run)}, obj=artifact, methods=("GET",))
 
 
-@artifact_case("artifacts-list")
+@mlflow_case("artifacts-list", prefixes=ARTIFACT_PREFIXES)
 def listing_a_private_logged_model(world):
     _, model, _ = fraud_artifact_run(world)
     return Private(kwargs={}, query={"path": f"{_model_root(model)}/"}, obj=model, methods=("GET",))
 
 
-@artifact_case("artifact-mpu-create", "artifact-mpu-complete", "artifact-mpu-abort", "artifact-presigned")
+@mlflow_case(
+    "artifact-mpu-create",
+    "artifact-mpu-complete",
+    "artifact-mpu-abort",
+    "artifact-presigned",
+    prefixes=ARTIFACT_PREFIXES,
+)
 def multipart_on_a_private_run(world):
     run, _, artifact = fraud_artifact_run(world)
     return Private(kwargs={"artifact_path": f"{_run_root(run)}/{PRIVATE_ARTIFACT_PATH}"}, obj=artifact)
+
+
+# --- logged models, run outputs, MLflow 2's log-model --------------------------------------------
+# A write naming another team's run or model by id answers "Run with id=<id> not found": the id
+# the caller sent comes back, so only the names count as secrets there (the comparison with the
+# objects absent still proves nothing else differs).
+ECHOED_IDS = {"standard_assets": False, "secrets": [PRIVATE_MODEL_NAME, "falcon-thresholds-v7"]}
+
+
+@mlflow_case("logged-model", "logged-model-tags", "logged-model-params")
+def a_private_logged_model(world):
+    _, model, _ = fraud_artifact_run(world)
+    return Private(kwargs={"model_id": model.model_id}, obj=model)
+
+
+@mlflow_case("logged-model-tag")
+def a_tag_of_a_private_logged_model(world):
+    _, model, _ = fraud_artifact_run(world)
+    return Private(kwargs={"model_id": model.model_id, "tag_key": "stage"}, obj=model)
+
+
+@mlflow_case("logged-models-create")
+def a_model_in_a_private_experiment(world):
+    run, _, _ = fraud_artifact_run(world)
+    data = {"experiment_id": str(run.experiment_id), "name": "planted", "source_run_id": run.uuid}
+    return Listing(method="POST", data=data, status=404, **ECHOED_IDS)
+
+
+@mlflow_case("logged-models-search")
+def searching_a_private_experiment(world):
+    run, _, _ = fraud_artifact_run(world)
+    ids = [str(run.experiment_id)]
+    return Listing(
+        method="POST",
+        data={
+            "experiment_ids": ids,
+            "filter": f"name = '{PRIVATE_MODEL_NAME}'",
+            "order_by": [{"field_name": "name"}],
+        },
+    )
+
+
+@mlflow_case("runs-outputs")
+def outputs_of_a_private_run(world):
+    run, model, _ = fraud_artifact_run(world)
+    data = {"run_id": run.uuid, "models": [{"model_id": model.model_id}]}
+    return Listing(method="POST", data=data, status=404, **ECHOED_IDS)
+
+
+@mlflow_case("runs-log-model")
+def a_model_recorded_on_a_private_run(world):
+    import json
+
+    run, _, _ = fraud_artifact_run(world)
+    model_json = {
+        "run_id": run.uuid,
+        "artifact_path": "model",
+        "utc_time_created": "2025-05-01",
+        "flavors": {},
+    }
+    data = {"run_id": run.uuid, "model_json": json.dumps(model_json)}
+    return Listing(method="POST", data=data, status=404, **ECHOED_IDS)
+
+
+def both(*names: str, prefixes=PREFIXES) -> list[str]:
+    """The route names of `names` under every prefix they are mounted at."""
+    return [
+        f"mlflow_api:{name}" if index == 0 else f"mlflow_api:{name}-{index}"
+        for name in names
+        for index in range(len(prefixes))
+    ]
 
 
 # --- model registry (e6) ---------------------------------------------------------------------------
