@@ -73,8 +73,12 @@ class RunTagInline(ReadOnlyInline):
 
 class LatestMetricInline(ReadOnlyInline):
     model = LatestMetric
-    fields = ["key", "value", "step", "timestamp"]
+    fields = ["key", "value", "step", "logged_at"]
     verbose_name_plural = "Metrics (latest value)"
+
+    @admin.display(description="Logged at")
+    def logged_at(self, metric: LatestMetric) -> str:
+        return _from_ms(metric.timestamp)
 
 
 class RunInputInline(ReadOnlyInline):
