@@ -7,9 +7,14 @@ tags and inputs are facts the client logged: shown read-only.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import formats, timezone
 
 from apps.core.admin_base import TeamScopedAdmin, officer_team_ids
 from apps.experiments.models import (
@@ -68,8 +73,12 @@ class RunTagInline(ReadOnlyInline):
 
 class LatestMetricInline(ReadOnlyInline):
     model = LatestMetric
-    fields = ["key", "value", "step", "timestamp"]
+    fields = ["key", "value", "step", "logged_at"]
     verbose_name_plural = "Metrics (latest value)"
+
+    @admin.display(description="Logged at")
+    def logged_at(self, metric: LatestMetric) -> str:
+        return _from_ms(metric.timestamp)
 
 
 class RunInputInline(ReadOnlyInline):
@@ -79,6 +88,13 @@ class RunInputInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("dataset")
+
+
+def _from_ms(value: int | None) -> str:
+    """MLflow's milliseconds since the epoch as a local date and time, formatted like the admin's."""
+    if value is None:
+        return "-"
+    return formats.localize(timezone.localtime(datetime.fromtimestamp(value / 1000, tz=UTC)))
 
 
 class ExperimentAdminForm(forms.ModelForm):
@@ -99,10 +115,21 @@ class ExperimentAdminForm(forms.ModelForm):
 
 @admin.register(Experiment)
 class ExperimentAdmin(TeamScopedAdmin):
-    list_display = ["name", "team", "visibility", "lifecycle_stage", "created_by", "updated_at"]
+    list_display = ["name", "team", "visibility", "lifecycle_stage", "runs", "created_by", "updated_at"]
     list_filter = [("team", RelatedOnlyFieldListFilter), "visibility", "lifecycle_stage"]
     search_fields = ["name", "description"]
     list_select_related = ["team", "created_by"]
+
+    def get_queryset(self, request):
+        # The run count as a subquery of the page's one query (no query per row).
+        counted = Run.objects.filter(experiment=OuterRef("pk")).order_by().values("experiment")
+        count = Subquery(counted.annotate(count=Count("pk")).values("count"), output_field=IntegerField())
+        return super().get_queryset(request).annotate(run_count=Coalesce(count, Value(0)))
+
+    @admin.display(description="Runs", ordering="run_count")
+    def runs(self, experiment: Experiment) -> int:
+        return experiment.run_count
+
     fields = [
         "name", "team", "visibility", "description", "lifecycle_stage", "deleted_at",
         "artifact_location", "created_by", "created_at", "updated_at",
@@ -183,33 +210,64 @@ class RunAdmin(TeamScopedAdmin):
 
     team_field = "experiment__team"
     officer_may_add = False  # runs are started by clients and training jobs
-    list_display = ["__str__", "experiment", "status", "user", "lifecycle_stage", "created_at"]
+    list_display = ["__str__", "experiment", "status", "user", "started", "duration", "lifecycle_stage"]
     list_filter = ["status", "lifecycle_stage", ("experiment__team", RelatedOnlyFieldListFilter)]
+    ordering = ["-start_time", "-id"]
     search_fields = ["uuid", "name", "experiment__name", "user__username", "git_commit"]
     list_select_related = ["experiment", "user"]
     fieldsets = [
         (None, {"fields": ["uuid", "experiment", "name", "description", "lifecycle_stage", "deleted_at"]}),
-        ("Execution", {"fields": ["status", "user", "user_name", "start_time", "end_time", "parent"]}),
+        ("Execution", {"fields": ["status", "user", "user_name", "started", "ended", "duration", "parent"]}),
         (
             "Reproducibility",
             {
                 "fields": [
                     "source_type", "source_name", "entry_point", "git_repo", "git_commit", "git_dirty",
-                    "environment", "seed", "training_job", "reproduced_from", "artifact_uri",
+                    "python", "packages", "seed", "training_job", "reproduced_from", "artifact_uri",
                 ]
             },
         ),
     ]  # fmt: skip
     readonly_fields = [
-        "uuid", "experiment", "deleted_at", "status", "user", "user_name", "start_time", "end_time",
+        "uuid", "experiment", "deleted_at", "status", "user", "user_name", "started", "ended", "duration",
         "parent", "source_type", "source_name", "entry_point", "git_repo", "git_commit", "git_dirty",
-        "environment", "seed", "training_job", "reproduced_from", "artifact_uri",
+        "python", "packages", "seed", "training_job", "reproduced_from", "artifact_uri",
     ]  # fmt: skip
     inlines = [ParamInline, LatestMetricInline, RunTagInline, RunInputInline]
     actions = ["delete_softly", "restore"]
 
     def team_id_of(self, obj) -> int | None:
         return Experiment.objects.filter(pk=obj.experiment_id).values_list("team_id", flat=True).first()
+
+    @admin.display(description="Started", ordering="start_time")
+    def started(self, run: Run):
+        return _from_ms(run.start_time)
+
+    @admin.display(description="Ended", ordering="end_time")
+    def ended(self, run: Run):
+        return _from_ms(run.end_time)
+
+    @admin.display(description="Duration")
+    def duration(self, run: Run) -> str:
+        if run.start_time is None or run.end_time is None:
+            return "running" if run.status == "RUNNING" else "-"
+        seconds = max(run.end_time - run.start_time, 0) // 1000
+        hours, rest = divmod(seconds, 3600)
+        return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
+
+    @admin.display(description="Python")
+    def python(self, run: Run) -> str:
+        environment = run.environment if isinstance(run.environment, dict) else {}
+        parts = [environment.get("python", ""), environment.get("platform", "")]
+        return " · ".join(str(part) for part in parts if part) or "-"
+
+    @admin.display(description="Packages")
+    def packages(self, run: Run) -> str:
+        environment = run.environment if isinstance(run.environment, dict) else {}
+        packages = environment.get("packages") or {}
+        if not isinstance(packages, dict) or not packages:
+            return "-"
+        return ", ".join(f"{name} {version}" for name, version in sorted(packages.items()))
 
     def save_model(self, request, obj, form, change):
         # Through the services (also a revert): the name and note follow MLflow's tags.

@@ -43,6 +43,7 @@ def fraud_run(fraud_team, alice):
         tags={"stage": "tuning"},
         git_commit="9f1c2d3e",
         seed=7,
+        environment={"python": "3.11.9", "packages": {"scikit-learn": "1.9.1", "numpy": "2.3.1"}},
     )
 
 
@@ -77,6 +78,10 @@ def test_a_runs_page_shows_what_was_logged_read_only(officer, fraud_run):
     body = page.content.decode()
     for logged in ("max_depth", "roc_auc", "stage", "tuning", "9f1c2d3e"):
         assert logged in body
+    # Times and the environment for a person, not milliseconds or raw JSON.
+    assert "numpy 2.3.1, scikit-learn 1.9.1" in body
+    assert str(fraud_run.start_time) not in body
+    assert "30 s" in body  # the duration
     # Params and tags are shown, never offered as inputs.
     assert 'name="params-0-key"' not in body
     assert 'name="tags-0-value"' not in body
