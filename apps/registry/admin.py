@@ -10,9 +10,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.core.exceptions import ValidationError
 
 from apps.core.admin_base import TeamScopedAdmin, officer_team_ids
-from apps.core.history import acting_user
+from apps.registry import services
 from apps.registry.models import (
     ModelAlias,
     ModelVersion,
@@ -88,11 +89,38 @@ class RegisteredModelAdmin(TeamScopedAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         return [*readonly, "team", "name"] if obj is not None else readonly
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type("RegisteredModelAdminForm", (RegisteredModelAdminForm, form), {})
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        with acting_user(request.user):  # also a revert: `obj` carries the historical values
-            obj.save()
+        # Through the registry's services (also a revert: `obj` carries the historical values).
+        if change:
+            services.registered_model_update(
+                registered_model=RegisteredModel.objects.get(pk=obj.pk),
+                by=request.user,
+                description=obj.description,
+                visibility=obj.visibility,
+            )
+            obj.refresh_from_db()
+            return
+        created = services.registered_model_create(
+            team=obj.team,
+            by=request.user,
+            name=obj.name,
+            description=obj.description,
+            visibility=obj.visibility,
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        services.registered_model_delete(registered_model=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for registered_model in queryset:
+            services.registered_model_delete(registered_model=registered_model, by=request.user)
 
 
 @admin.register(ModelVersion)
@@ -120,8 +148,33 @@ class ModelVersionAdmin(TeamScopedAdmin):
         return _team_of_model(obj.registered_model_id)
 
     def save_model(self, request, obj, form, change):
-        with acting_user(request.user):
-            obj.save()
+        current = ModelVersion.objects.select_related("registered_model").get(pk=obj.pk)
+        services.model_version_update(model_version=current, by=request.user, description=obj.description)
+        if obj.current_stage != current.current_stage:
+            services.model_version_transition_stage(
+                model_version=current, by=request.user, stage=obj.current_stage
+            )
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        services.model_version_delete(model_version=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for version in queryset:
+            services.model_version_delete(model_version=version, by=request.user)
+
+
+class RegisteredModelAdminForm(forms.ModelForm):
+    """MLflow's rules for a new model's name (no '/' or ':' …), as an error on the field."""
+
+    def clean_name(self):
+        name = self.cleaned_data.get("name")
+        if self.instance.pk is None:
+            try:
+                services.model_name_check(name)
+            except ValidationError as error:
+                raise forms.ValidationError(error.messages) from None
+        return name
 
 
 class ModelAliasForm(forms.ModelForm):
@@ -138,6 +191,13 @@ class ModelAliasForm(forms.ModelForm):
         if model is not None and version is not None and version.registered_model_id != model.pk:
             self.add_error("model_version", f"Choose a version of {model.name}.")
         return cleaned
+
+    def clean_alias(self):
+        alias = self.cleaned_data.get("alias")
+        try:
+            return services.alias_check(alias)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
 
 
 @admin.register(ModelAlias)
@@ -172,5 +232,20 @@ class ModelAliasAdmin(TeamScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        with acting_user(request.user):
-            obj.save()
+        # Through the registry's service (also a revert): moving an alias is one history row.
+        alias = services.model_alias_set(
+            registered_model=obj.registered_model,
+            by=request.user,
+            alias=obj.alias,
+            version=obj.model_version.version,
+        )
+        obj.pk = alias.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        services.model_alias_delete(registered_model=obj.registered_model, by=request.user, alias=obj.alias)
+
+    def delete_queryset(self, request, queryset):
+        for alias in queryset.select_related("registered_model"):
+            self.delete_model(request, alias)

@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 
+from apps.core.assets import assets_changed
 from apps.core.history import acting_user
 from apps.core.models import Visibility
 from apps.core.permissions import Action
@@ -131,6 +132,7 @@ def _touch(registered_model: RegisteredModel) -> None:
     now = timezone.now()
     RegisteredModel.objects.filter(pk=registered_model.pk).update(updated_at=now)
     registered_model.updated_at = now
+    assets_changed(objects=[registered_model])  # its search entry lists its aliases and tags
 
 
 # --- registered models ------------------------------------------------------------------------

@@ -123,3 +123,14 @@ def test_registered_models_are_searchable_with_their_teams_permissions(alice, bo
     assert ("registry.registeredmodel", "fraud-scorer") in found(alice, "scores card")
     assert found(bob, "fraud-scorer") == set()
     assert ("registry.registeredmodel", "merchant-risk") in found(bob, "merchant risk")
+
+
+def test_a_models_aliases_are_found_once_set(alice, fraud_team):
+    from apps.registry import services as registry
+    from apps.registry.models import ModelVersion
+
+    model = registry.registered_model_create(team=fraud_team, by=alice, name="fraud-scorer")
+    ModelVersion.objects.create(registered_model=model, version=1, source="models:/m-1")
+    assert found(alice, "champion") == set()
+    registry.model_alias_set(registered_model=model, by=alice, alias="champion", version=1)
+    assert ("registry.registeredmodel", "fraud-scorer") in found(alice, "champion")

@@ -143,3 +143,27 @@ def test_the_model_version_changelist_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(9):
         response = officer.get(admin_url("registry_modelversion_changelist"))
     assert response.status_code == 200
+
+
+def test_reserved_or_malformed_alias_names_are_errors_on_the_form(officer, fraud_scorer):
+    version = fraud_scorer.versions.get(version=1)
+    for alias in ("latest", "v3", "has space"):
+        response = officer.post(
+            admin_url("registry_modelalias_add"),
+            {"registered_model": fraud_scorer.pk, "alias": alias, "model_version": version.pk},
+        )
+        assert response.status_code == 200, alias
+        assert "alias" in response.context["adminform"].form.errors, alias
+    assert list(fraud_scorer.aliases.values_list("alias", flat=True)) == ["champion"]
+
+
+def test_the_officer_registers_a_model_for_her_team_with_mlflows_name_rules(officer, olivia, fraud_team):
+    add = admin_url("registry_registeredmodel_add")
+    refused = officer.post(
+        add, with_inlines(officer, add, {"name": "a/b", "team": fraud_team.pk, "visibility": "private"})
+    )
+    assert refused.status_code == 200 and "name" in refused.context["adminform"].form.errors
+    data = {"name": "chargeback-model", "team": fraud_team.pk, "visibility": "private", "description": ""}
+    assert officer.post(add, with_inlines(officer, add, data)).status_code == 302
+    model = RegisteredModel.objects.get(name="chargeback-model")
+    assert (model.team, model.created_by) == (fraud_team, olivia)
