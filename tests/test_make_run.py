@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-WAIT_SECONDS = 120  # a generous bound so a broken start fails instead of hanging the suite
+WAIT_SECONDS = 300  # a generous bound so a broken start fails instead of hanging the suite
 
 pytestmark = pytest.mark.worker
 
