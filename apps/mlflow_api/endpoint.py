@@ -223,6 +223,7 @@ def mlflow_endpoint(*methods: str, atomic: bool = True, stream_body: bool = Fals
             return JsonResponse(_finite(result or {}), json_dumps_params={"allow_nan": False})
 
         view.mlflow_methods = allowed
+        view.http_methods = allowed  # what the permission matrix holds to its expected statuses
         return view
 
     return decorate

@@ -380,7 +380,7 @@ def metrics_get_history_bulk_interval(request, args: Args) -> dict:
     return {"metrics": [{**metric_json(*row[1:]), "run_id": row[0]} for row in points]}
 
 
-ALL_ROUTES: list[tuple] = [
+ROUTES: list[tuple] = [
     ("experiments/create", experiments_create, "experiments-create"),
     ("experiments/get", experiments_get, "experiments-get"),
     ("experiments/get-by-name", experiments_get_by_name, "experiments-get-by-name"),
@@ -409,6 +409,3 @@ ALL_ROUTES: list[tuple] = [
         "metrics-get-history-bulk-interval",
     ),
 ]
-
-# Mounted once the permission matrix covers them (next commit).
-ROUTES: list[tuple] = []
