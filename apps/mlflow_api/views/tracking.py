@@ -254,7 +254,7 @@ def runs_search(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_log_metric(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     metric = (
         args.string("key", required=True),
         args.number("value", required=True),
@@ -267,7 +267,7 @@ def runs_log_metric(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_log_parameter(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     key = args.string("key", required=True)
     services.run_params_log(run=run, by=request.mlflow_user, params=[(key, args.string("value", default=""))])
     return {}
@@ -275,7 +275,7 @@ def runs_log_parameter(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_log_batch(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     services.run_batch_log(
         run=run,
         by=request.mlflow_user,
@@ -288,7 +288,7 @@ def runs_log_batch(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_set_tag(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     key = args.string("key", required=True)
     services.run_tags_set(run=run, by=request.mlflow_user, tags=[(key, args.string("value", default=""))])
     return {}
@@ -296,7 +296,7 @@ def runs_set_tag(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_delete_tag(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     services.run_tag_delete(run=run, by=request.mlflow_user, key=args.string("key", required=True))
     return {}
 
@@ -334,7 +334,7 @@ def _dataset_inputs(args: Args) -> list[services.DatasetInputSpec]:
 
 @mlflow_endpoint("POST")
 def runs_log_inputs(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     datasets = _dataset_inputs(args)
     if args.list("models"):
         raise invalid("Logging model inputs through runs/log-inputs is not supported by Atrium yet.")
@@ -345,7 +345,7 @@ def runs_log_inputs(request, args: Args) -> dict:
 # --- metric history --------------------------------------------------------------------------------
 @mlflow_endpoint("GET")
 def metrics_get_history(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args))
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args), action=Action.VIEW)
     rows, next_token = selectors.metric_history(
         run=run,
         key=args.string("metric_key", required=True),
