@@ -245,8 +245,9 @@ def runs_search(request, args: Args) -> dict:
         run_view_type=args.data.get("run_view_type") if not args.from_query else args.string("run_view_type"),
         max_results=args.integer("max_results"),
         page_token=args.string("page_token"),
+        with_parts=True,
     )
-    result: dict = {"runs": [run_json(run) for run in page.runs]}
+    result: dict = {"runs": [run_json(run, page.parts[run.pk]) for run in page.runs]}
     if page.next_page_token:
         result["next_page_token"] = page.next_page_token
     return result
