@@ -18,6 +18,9 @@ class CommunityConfig(AppConfig):
         from apps.core.notifications import set_notification_handler
 
         set_notification_handler(notify)
+        from apps.community import ideas_registry
+
+        ideas_registry.register()  # ideas as assets and in search, announcements on home, the activity feed
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="community-schedules")
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from apps.community import views
 
@@ -16,4 +16,35 @@ urlpatterns = [
     ),
     path("notifications/<int:pk>/", views.NotificationOpenView.as_view(), name="notification_open"),
     path("notifications/<int:pk>/read/", views.NotificationMarkReadView.as_view(), name="notification_read"),
+    # --- ideas, announcements, activity (c2) ---
+    path("ideas/", views.IdeaListView.as_view(), name="idea_list"),
+    path("ideas/new/", views.IdeaCreateView.as_view(), name="idea_create"),
+    path("ideas/<int:pk>/", views.IdeaView.as_view(), name="idea_detail"),
+    path("ideas/<int:pk>/edit/", views.IdeaEditView.as_view(), name="idea_edit"),
+    path("ideas/<int:pk>/history/", views.IdeaHistoryView.as_view(), name="idea_history"),
+    path("ideas/<int:pk>/vote/", views.IdeaVoteView.as_view(), name="idea_vote"),
+    path("ideas/<int:pk>/status/", views.IdeaTransitionView.as_view(), name="idea_transition"),
+    path("ideas/<int:pk>/links/", views.IdeaLinkAddView.as_view(), name="idea_link_add"),
+    path(
+        "ideas/<int:pk>/links/<int:link_pk>/delete/",
+        views.IdeaLinkRemoveView.as_view(),
+        name="idea_link_remove",
+    ),
+    path("ideas/<int:pk>/delete/", views.IdeaDeleteView.as_view(), name="idea_delete"),
+    path("announcements/", views.AnnouncementListView.as_view(), name="announcement_list"),
+    path("announcements/new/", views.AnnouncementCreateView.as_view(), name="announcement_create"),
+    path("announcements/<int:pk>/", views.AnnouncementView.as_view(), name="announcement_detail"),
+    path("announcements/<int:pk>/edit/", views.AnnouncementEditView.as_view(), name="announcement_edit"),
+    path("announcements/<int:pk>/end/", views.AnnouncementEndView.as_view(), name="announcement_end"),
+    path(
+        "announcements/<int:pk>/dismiss/",
+        views.AnnouncementDismissView.as_view(),
+        name="announcement_dismiss",
+    ),
+    path("activity/", views.ActivityView.as_view(), name="activity"),
+    re_path(
+        r"^activity/(?P<label>[a-z_]+\.[a-z_]+)/(?P<pk>[0-9]+)/$",
+        views.AssetActivityView.as_view(),
+        name="asset_activity",
+    ),
 ]

@@ -133,3 +133,26 @@ def assets_changed(*, objects: Iterable[models.Model]) -> None:
     if changed:
         for listener in _CHANGE_LISTENERS:
             listener(changed)
+
+
+# --- generic references to assets ----------------------------------------------------------------
+def visible_assets_q(user, type_field: str, id_field: str, action: str = "view") -> models.Q:
+    """Q matching rows whose (content type, id) pair names an asset `user` may take `action` on.
+
+    For rows that point at any registered asset (idea links, discussion threads, follows …):
+    each asset type's own `restrict` decides, one subquery per type; a deleted asset matches nothing.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    condition = models.Q(pk__in=[])
+    for registered in asset_types():
+        manager = registered.model._default_manager
+        if not hasattr(manager.all(), "restrict"):
+            continue
+        condition |= models.Q(
+            **{
+                f"{type_field}_id": ContentType.objects.get_for_model(registered.model).pk,
+                f"{id_field}__in": manager.all().restrict(user, action).values("pk"),
+            }
+        )
+    return condition

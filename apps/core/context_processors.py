@@ -28,6 +28,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Access requests", "catalog:access_request_list", "lock-access", "Data"),
     NavEntry("Quality", "section:quality", "shield-check", "Data", built=False),
     NavEntry("Community", "section:community", "messages", "Data", built=False),
+    NavEntry("Ideas", "community:idea_list", "bulb", "Data"),
     NavEntry("Experiments", "section:experiments", "flask", "Machine learning", built=False),
     NavEntry("Models", "registry:model_list", "box", "Machine learning"),
     NavEntry("SLAs", "section:slas", "target-arrow", "Operations", built=False),
@@ -35,6 +36,8 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Search", "search:search", "search", "Operations"),
     NavEntry("Jobs", "jobs:job_list", "player-play", "Operations"),
     NavEntry("Teams", "teams:team_list", "users-group", "Organisation"),
+    NavEntry("Activity", "community:activity", "activity", "Organisation"),
+    NavEntry("Announcements", "community:announcement_list", "speakerphone", "Organisation"),
 ]
 
 # Where the search box sends its query (apps/search).
@@ -51,12 +54,16 @@ def _reverse_or_none(url_name: str) -> str | None:
 def navigation(request) -> dict:
     """Sidebar entries grouped by area, the active one marked, plus layout flags."""
     path = request.path
+    urls = {entry.url_name: _reverse_or_none(entry.url_name) for entry in NAVIGATION}
+    # The longest entry URL the path starts with is the active one (/community/ideas/ over /community/).
+    matching = [url for url in urls.values() if url and (path == url if url == "/" else path.startswith(url))]
+    current = max(matching, key=len, default=None)
     groups: list[dict] = []
     for entry in NAVIGATION:
-        url = _reverse_or_none(entry.url_name)
+        url = urls[entry.url_name]
         if url is None:
             continue
-        active = path == url if url == "/" else path.startswith(url)
+        active = url == current
         item = {"label": entry.label, "url": url, "icon": entry.icon, "active": active, "built": entry.built}
         if not groups or groups[-1]["label"] != entry.group:
             groups.append({"label": entry.group, "items": []})

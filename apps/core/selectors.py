@@ -16,7 +16,6 @@ from django.db import models
 from django.db.models import Q
 
 from apps.core.assets import asset_types
-from apps.core.permissions import Action, Role
 
 HISTORY_VERBS = {"+": "created", "~": "changed", "-": "deleted"}
 
@@ -33,7 +32,8 @@ class ActivityItem:
     name: str
     url: str = ""
     detail: str = ""
-    history_type: str = "~"
+    history_type: str = "~"  # "+", "~" or "-": the colour of the line (created, changed, removed)
+    actor_username: str = ""  # links the person to their activity
 
 
 @dataclass
@@ -71,104 +71,20 @@ def _person(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _asset_activity(*, user, team_ids: Sequence[int] | None, limit: int) -> list[ActivityItem]:
-    items: list[ActivityItem] = []
-    for asset in team_owned_asset_types():
-        visible = asset.model.objects.restrict(user, Action.VIEW)
-        if team_ids is not None:
-            visible = visible.filter(team_id__in=team_ids)
-        records = (
-            asset.model.history.filter(id__in=visible.values("pk"))
-            .select_related("history_user")
-            .order_by("-history_date", "-history_id")[:limit]
-        )
-        for record in records:
-            instance = record.instance
-            items.append(
-                ActivityItem(
-                    when=record.history_date,
-                    who=_person(record.history_user),
-                    verb=HISTORY_VERBS.get(record.history_type, "changed"),
-                    kind=asset.label,
-                    icon=asset.icon,
-                    name=str(instance),
-                    url=instance.get_absolute_url() if hasattr(instance, "get_absolute_url") else "",
-                    history_type=record.history_type,
-                )
-            )
-    return items
-
-
-def _team_activity(*, team_ids: Sequence[int] | None, limit: int) -> list[ActivityItem]:
-    """Changes to teams and memberships; teams are a directory every signed-in user may read."""
-    from django.urls import reverse
-
-    team_model = apps.get_model("teams", "Team")
-    membership_model = apps.get_model("teams", "Membership")
-    items: list[ActivityItem] = []
-
-    memberships = membership_model.history.select_related("history_user", "user", "team")
-    teams = team_model.history.select_related("history_user")
-    if team_ids is not None:
-        memberships = memberships.filter(team_id__in=team_ids)
-        teams = teams.filter(id__in=team_ids)
-    for record in memberships.order_by("-history_date", "-history_id")[:limit]:
-        member = getattr(record, "user", None)
-        team = getattr(record, "team", None)
-        role = Role(record.role).label if record.role in Role.values else record.role
-        verb = {"+": "added", "~": "changed the role of", "-": "removed"}.get(record.history_type, "changed")
-        items.append(
-            ActivityItem(
-                when=record.history_date,
-                who=_person(record.history_user),
-                verb=verb,
-                kind="Member",
-                icon="user",
-                name=_person(member) if member else "a former user",
-                url=reverse("teams:team_detail", kwargs={"slug": team.slug}) if team else "",
-                detail=f"{role} in {team.name}" if team else role,
-                history_type=record.history_type,
-            )
-        )
-    for record in teams.order_by("-history_date", "-history_id")[:limit]:
-        items.append(
-            ActivityItem(
-                when=record.history_date,
-                who=_person(record.history_user),
-                verb=HISTORY_VERBS.get(record.history_type, "changed"),
-                kind="Team",
-                icon="users-group",
-                name=record.name,
-                url=reverse("teams:team_detail", kwargs={"slug": record.slug})
-                if record.history_type != "-"
-                else "",
-                history_type=record.history_type,
-            )
-        )
-    return items
-
-
-def recent_activity(*, user, team_ids: Sequence[int] | None = None, limit: int = 15) -> list[ActivityItem]:
-    """What happened lately in `team_ids` (or everywhere `user` may look), newest first.
-
-    Assets are restricted first, so nobody learns of another team's private work.
-    Runs a fixed number of queries: one per asset type plus two for teams.
-    """
-    items = _asset_activity(user=user, team_ids=team_ids, limit=limit)
-    items += _team_activity(team_ids=team_ids, limit=limit)
-    items.sort(key=lambda item: item.when, reverse=True)
-    return items[:limit]
-
-
 def home_summary(*, user) -> dict:
-    """The signed-in person's teams, their running jobs and their teams' recent activity."""
+    """The signed-in person's teams, panels (announcements …), running jobs and their teams' activity."""
+    from apps.core.activity import activity_recent, activity_url
+    from apps.core.home import home_panels
+
     membership = apps.get_model("teams", "Membership")
     memberships = list(membership.objects.filter(user=user).select_related("team").order_by("team__name"))
     team_ids = [m.team_id for m in memberships]
     return {
         "memberships": memberships,
+        "home_panels": home_panels(user=user),
         "running_jobs": running_jobs(user=user),
-        "activity": recent_activity(user=user, team_ids=team_ids, limit=12) if team_ids else [],
+        "activity": activity_recent(user=user, team_ids=team_ids, limit=12) if team_ids else [],
+        "activity_url": activity_url(),
     }
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
+from apps.core.activity import activity_recent
 from apps.core.permissions import Action, Role
-from apps.core.selectors import ActivityItem, recent_activity, team_owned_asset_types
+from apps.core.selectors import ActivityItem, team_owned_asset_types
 from apps.teams.models import Membership, Team
 
 
@@ -57,7 +58,9 @@ def team_assets(*, user, team: Team, limit: int = 50) -> list[TeamAssetGroup]:
     groups = []
     for asset in team_owned_asset_types():
         rows = list(
-            asset.model.objects.restrict(user, Action.VIEW).filter(team=team).order_by("name")[:limit]
+            asset.model.objects.restrict(user, Action.VIEW)
+            .filter(team=team)
+            .order_by(*(asset.model._meta.ordering or ["pk"]))[:limit]
         )
         groups.append(TeamAssetGroup(label=asset.label, icon=asset.icon, items=rows))
     return groups
@@ -65,7 +68,7 @@ def team_assets(*, user, team: Team, limit: int = 50) -> list[TeamAssetGroup]:
 
 def team_activity(*, user, team: Team, limit: int = 20) -> list[ActivityItem]:
     """Recent changes to the team, its members and the assets of it the viewer may see."""
-    return recent_activity(user=user, team_ids=[team.pk], limit=limit)
+    return activity_recent(user=user, team_ids=[team.pk], limit=limit)
 
 
 def team_role_count(*, team: Team, role: str) -> int:

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import ListView, TemplateView, View
 
+from apps.core.activity import activity_url
 from apps.core.permissions import Action, Role, permission_table
 from apps.core.views import ObjectHistoryView
 from apps.teams import selectors
@@ -62,6 +63,7 @@ class TeamView(LoginRequiredMixin, TemplateView):
             asset_groups=asset_groups,
             asset_count=sum(len(group.items) for group in asset_groups),
             activity=selectors.team_activity(user=user, team=team),
+            activity_url=activity_url(team=team),
             role_choices=Role.choices,
             **{"active_tab": self.request.GET.get("tab", "members"), **kwargs},
         )

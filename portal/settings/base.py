@@ -176,6 +176,7 @@ SPECTACULAR_SETTINGS = {
         "TokenStatusEnum": "apps.teams.api.serializers.TOKEN_STATUSES",
         "RunStatusEnum": "apps.experiments.models.RunStatus",
         "LoggedModelStatusEnum": "apps.experiments.models.LoggedModelStatus",
+        "IdeaStatusEnum": "apps.community.models.ideas.IdeaStatus",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",  # tags operations by resource (teams, datasets …), not "v1"
 }
