@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
-from django.http import JsonResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
@@ -183,6 +183,15 @@ def _finite(value):
     return value
 
 
+def _json_response(result: dict) -> HttpResponse:
+    """The JSON answer; NaN/±infinity (rare) are rewritten only when the plain encoding refuses them."""
+    try:
+        body = json.dumps(result, allow_nan=False)
+    except ValueError:
+        body = json.dumps(_finite(result), allow_nan=False)
+    return HttpResponse(body, content_type="application/json")
+
+
 def mlflow_endpoint(*methods: str, atomic: bool = True, stream_body: bool = False) -> Callable:
     """Make `handler(request, args, **kwargs) -> dict | HttpResponse` an MLflow route (see module doc).
 
@@ -220,9 +229,10 @@ def mlflow_endpoint(*methods: str, atomic: bool = True, stream_body: bool = Fals
                 return MlflowError("Internal error; the request was not applied.", INTERNAL_ERROR).response()
             if isinstance(result, HttpResponseBase):  # incl. streamed files
                 return result
-            return JsonResponse(_finite(result or {}), json_dumps_params={"allow_nan": False})
+            return _json_response(result or {})
 
         view.mlflow_methods = allowed
+        view.http_methods = allowed  # what the permission matrix holds to its expected statuses
         return view
 
     return decorate

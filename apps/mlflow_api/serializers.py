@@ -67,45 +67,63 @@ def metric_json(key: str, value: float, timestamp: int, step: int, is_nan: bool 
     return {"key": key, "value": stored_metric_value(value, is_nan), "timestamp": timestamp, "step": step}
 
 
-def dataset_json(dataset: LoggedDataset) -> dict:
-    data = {
-        "name": dataset.name,
-        "digest": dataset.digest,
-        "source_type": dataset.source_type,
-        "source": dataset.source,
-    }
-    if dataset.schema:
-        data["schema"] = dataset.schema
-    if dataset.profile:
-        data["profile"] = dataset.profile
+def _dataset_dict(name, digest, source_type, source, schema, profile) -> dict:
+    data = {"name": name, "digest": digest, "source_type": source_type, "source": source}
+    if schema:
+        data["schema"] = schema
+    if profile:
+        data["profile"] = profile
     return data
 
 
-def run_json(run: Run) -> dict:
-    """A Run message (info, data, inputs, outputs) from a run fetched with `run_prefetch`."""
+def dataset_json(dataset: LoggedDataset) -> dict:
+    """A Dataset message."""
+    return _dataset_dict(
+        dataset.name, dataset.digest, dataset.source_type, dataset.source, dataset.schema, dataset.profile
+    )
+
+
+def run_json(run: Run, parts=None) -> dict:
+    """A Run message (info, data, inputs, outputs) from a run fetched with `run_prefetch`.
+
+    Or from a bare run and its `RunParts` (plain tuples from `run_parts`), for search pages.
+    """
+    if parts is not None:
+        metrics = [metric_json(*row) for row in parts.metrics]
+        params = [{"key": key, "value": value} for key, value in parts.params]
+        tags = [{"key": key, "value": value} for key, value in parts.tags]
+        dataset_inputs = [
+            {
+                "tags": key_values(input_tags or {}),
+                "dataset": _dataset_dict(name, digest, source_type, source, schema, profile),
+            }
+            for input_tags, name, digest, source_type, source, schema, profile in parts.inputs
+        ]
+        outputs = [{"model_id": model_id, "step": step} for model_id, step in parts.outputs]
+    else:
+        metrics = [
+            metric_json(metric.key, metric.value, metric.timestamp, metric.step, metric.is_nan)
+            for metric in run.latest_metrics.all()
+        ]
+        params = key_values(run.params.all())
+        tags = key_values(run.tags.all())
+        dataset_inputs = [
+            {"tags": key_values(run_input.tags or {}), "dataset": dataset_json(run_input.dataset)}
+            for run_input in run.inputs.all()
+        ]
+        outputs = [
+            {"model_id": output.logged_model.model_id, "step": output.step} for output in run.outputs.all()
+        ]
     data = {}
-    metrics = [
-        metric_json(metric.key, metric.value, metric.timestamp, metric.step, metric.is_nan)
-        for metric in run.latest_metrics.all()
-    ]
     if metrics:
         data["metrics"] = metrics
-    params = key_values(run.params.all())
     if params:
         data["params"] = params
-    tags = key_values(run.tags.all())
     if tags:
         data["tags"] = tags
-    dataset_inputs = [
-        {"tags": key_values(run_input.tags or {}), "dataset": dataset_json(run_input.dataset)}
-        for run_input in run.inputs.all()
-    ]
     result = {"info": run_info_json(run), "data": data, "inputs": {}}
     if dataset_inputs:
         result["inputs"]["dataset_inputs"] = dataset_inputs
-    outputs = [
-        {"model_id": output.logged_model.model_id, "step": output.step} for output in run.outputs.all()
-    ]
     result["outputs"] = {"model_outputs": outputs} if outputs else {}
     return result
 

@@ -6,6 +6,7 @@ Anything else below these prefixes is ENDPOINT_NOT_FOUND (404, JSON), never 405 
 """
 
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from apps.mlflow_api.errors import endpoint_not_found
 from apps.mlflow_api.views import artifacts, logged_models, registry, tracking
@@ -31,5 +32,8 @@ urlpatterns = [
     *_patterns(logged_models.ROUTES, PREFIXES),
     *_patterns(registry.ROUTES, PREFIXES),
     *_patterns(artifacts.ROUTES, ARTIFACT_PREFIXES),
-    re_path(r"^(?:ajax-)?api/[23]\.0/mlflow(?:-artifacts)?/.*$", endpoint_not_found, name="not-found"),
+    # CSRF-exempt like every MLflow route: an unknown POST is ENDPOINT_NOT_FOUND, not a CSRF 403.
+    re_path(
+        r"^(?:ajax-)?api/[23]\.0/mlflow(?:-artifacts)?/.*$", csrf_exempt(endpoint_not_found), name="not-found"
+    ),
 ]

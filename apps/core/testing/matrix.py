@@ -63,6 +63,12 @@ class Private:
     methods: tuple[str, ...] | None = None  # None: detected from the view
     query: dict = field(default_factory=dict)
     args: tuple = ()  # for routes with positional (unnamed regex) groups, instead of kwargs
+    # The body of every non-GET request (JSON for API URLs), for routes that name their object in
+    # the body (the MLflow API); a write the outsider could make would then really happen.
+    data: dict = field(default_factory=dict)
+    # Expected statuses of particular methods, instead of `statuses` (e.g. {"POST": {401}} where a
+    # session may read but never write); each is still compared with the missing-object baseline.
+    method_statuses: dict[str, frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,6 +98,8 @@ class Refused:
     statuses: frozenset[int] = frozenset({403, 404})
     methods: tuple[str, ...] | None = None
     args: tuple = ()
+    query: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)  # the body of every non-GET request, as for Private
 
 
 Expectation = Private | Listing | Refused
@@ -182,7 +190,13 @@ def project_routes() -> list[Route]:
 
 
 def supported_methods(callback: Callable) -> set[str] | None:
-    """The HTTP methods a view answers (beyond 405), or None when it cannot be told (function views)."""
+    """The HTTP methods a view answers (beyond 405), or None when it cannot be told (function views).
+
+    A function view may declare them as `view.http_methods` (the MLflow endpoint decorator does).
+    """
+    declared = getattr(callback, "http_methods", None)
+    if declared is not None:
+        return set(declared) & set(METHODS)
     view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     if view_class is None:
         return None
@@ -317,13 +331,13 @@ def _run_private(world, route: Route, expectation: Private):
     client, api = _client(world, expectation.client, url)
     supported, exact = _methods(route, expectation.methods)
     before = _snapshot(expectation.obj)
-    requests = [(url, method, False, {}) for method in METHODS]
+    requests = [(url, method, False, expectation.data if method != "GET" else {}) for method in METHODS]
     if not api:
         requests.append((url, "GET", True, {}))
     observed = []
-    for _, method, htmx, _data in requests:
-        observation, response = _observe(client, url, method, api=api, htmx=htmx)
-        allowed = set(expectation.statuses)
+    for _, method, htmx, data in requests:
+        observation, response = _observe(client, url, method, api=api, htmx=htmx, data=data)
+        allowed = set(expectation.method_statuses.get(method, expectation.statuses))
         if not exact:  # a function view: a method it does not take may answer 405 before any lookup
             allowed.add(405)
         if method in supported:
@@ -338,12 +352,13 @@ def _run_private(world, route: Route, expectation: Private):
 
 
 def _run_refused(world, route: Route, expectation: Refused) -> None:
-    url = _url(route.name, expectation.kwargs, {}, expectation.args)
+    url = _url(route.name, expectation.kwargs, expectation.query, expectation.args)
     client, api = _client(world, expectation.client, url)
     supported, exact = _methods(route, expectation.methods)
     before = _snapshot(expectation.obj)
     for method in sorted(supported):
-        observation, response = _observe(client, url, method, api=api)
+        data = expectation.data if method != "GET" else {}
+        observation, response = _observe(client, url, method, api=api, data=data)
         allowed = set(expectation.statuses) | (set() if exact else {405})
         assert response.status_code in allowed, (
             f"{observation.label} as {expectation.client}: "

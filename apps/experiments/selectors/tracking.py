@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from apps.core.permissions import Action
+from apps.core.permissions import Action, role_may
 from apps.experiments.errors import PERMISSION_DENIED, TrackingError, invalid, not_found
 from apps.experiments.models import (
     Experiment,
@@ -292,6 +292,58 @@ def run_prefetch(queryset: QuerySet) -> QuerySet:
     )
 
 
+def _experiment_allows(
+    user, experiment_id: int, team_id: int, visibility: str, role: str | None, action: str
+) -> bool:
+    """The restrict rule for one experiment, deciding the common cases without a query.
+
+    Superusers, members whose role allows `action`, and viewers of an internal experiment are
+    allowed at once; anyone else is asked of `restrict` itself (explicit grants), so the answer is
+    always exactly the rule's.
+    """
+    if user.is_superuser:
+        return True
+    if role is not None and role_may(role, action):
+        return True
+    if action == Action.VIEW and visibility == "internal":
+        return True
+    return Experiment.objects.restrict(user, action).filter(pk=experiment_id).exists()
+
+
+def run_get_for_logging(*, user, run_id: str, action: str = Action.CHANGE) -> Run:
+    """`run_get` for the hot paths (log-metric, log-batch, history): one plain query, no ORM compiling.
+
+    The run comes back with only id, uuid, name, lifecycle stage and experiment id loaded (the rest
+    loads on access); permissions are `restrict`'s (see `_experiment_allows`).
+    """
+    if not run_id or not isinstance(run_id, str) or len(run_id) > 64 or not user.is_authenticated:
+        raise not_found(f"Run with id={run_id} not found")
+    quote = connection.ops.quote_name
+    run_table, experiment_table = quote(Run._meta.db_table), quote(Experiment._meta.db_table)
+    membership_table = quote(Membership._meta.db_table)
+    sql = (
+        f"SELECT r.id, r.uuid, r.name, r.lifecycle_stage, r.experiment_id, e.team_id, e.visibility, m.role "  # noqa: S608 - names from the models
+        f"FROM {run_table} r JOIN {experiment_table} e ON e.id = r.experiment_id "
+        f"LEFT JOIN {membership_table} m ON m.team_id = e.team_id AND m.user_id = %s "
+        "WHERE r.uuid = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, run_id])
+        row = cursor.fetchone()
+    if row is None or not user.is_active:
+        raise not_found(f"Run with id={run_id} not found")
+    pk, uuid, name, stage, experiment_id, team_id, visibility, role = row
+    if not _experiment_allows(user, experiment_id, team_id, visibility, role, Action.VIEW):
+        raise not_found(f"Run with id={run_id} not found")
+    if action != Action.VIEW and not _experiment_allows(
+        user, experiment_id, team_id, visibility, role, action
+    ):
+        raise TrackingError(f"You may view but not change run {run_id}.", PERMISSION_DENIED)
+    loaded = {"id": pk, "uuid": uuid, "name": name, "lifecycle_stage": stage, "experiment_id": experiment_id}
+    names = [field.attname for field in Run._meta.concrete_fields if field.attname in loaded]
+    return Run.from_db(connection.alias, names, [loaded[name] for name in names])
+
+
 def run_get(*, user, run_id: str, action: str = Action.VIEW, prefetch: bool = False) -> Run:
     """The run `run_id` (its MLflow id) if `user` may see it (and take `action` on its experiment)."""
     if not run_id or not isinstance(run_id, str) or len(run_id) > 64:
@@ -409,9 +461,72 @@ def runs_queryset(
 
 
 @dataclass
+class RunParts:
+    """What a run's MLflow JSON shows besides its own row, as plain tuples (see `run_parts`)."""
+
+    metrics: list[tuple] = field(default_factory=list)  # (key, value, timestamp, step, is_nan)
+    params: list[tuple] = field(default_factory=list)  # (key, value)
+    tags: list[tuple] = field(default_factory=list)  # (key, value)
+    inputs: list[tuple] = field(
+        default_factory=list
+    )  # (tags, name, digest, source_type, source, schema, profile)
+    outputs: list[tuple] = field(default_factory=list)  # (model_id, step)
+
+
+def run_parts(run_pks: list[int]) -> dict[int, RunParts]:
+    """Latest metrics, params, tags, inputs and outputs of these runs: five plain statements in all.
+
+    For pages of runs served to the MLflow client, where building five prefetch querysets and a
+    model instance per row cost more than reading them.
+    """
+    parts = {pk: RunParts() for pk in run_pks}
+    if not run_pks:
+        return parts
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(run_pks))
+    statements = {
+        "metrics": (
+            f"SELECT run_id, {quote('key')}, {quote('value')}, {quote('timestamp')}, step, is_nan "  # noqa: S608
+            f"FROM {quote(LatestMetric._meta.db_table)} WHERE run_id IN ({marks}) ORDER BY {quote('key')}"
+        ),
+        "params": (
+            f"SELECT run_id, {quote('key')}, {quote('value')} FROM {quote(Param._meta.db_table)} "  # noqa: S608
+            f"WHERE run_id IN ({marks}) ORDER BY {quote('key')}"
+        ),
+        "tags": (
+            f"SELECT run_id, {quote('key')}, {quote('value')} FROM {quote(RunTag._meta.db_table)} "  # noqa: S608
+            f"WHERE run_id IN ({marks}) ORDER BY {quote('key')}"
+        ),
+        "inputs": (
+            f"SELECT i.run_id, i.tags, d.name, d.digest, d.source_type, d.source, d.{quote('schema')}, "  # noqa: S608
+            f"d.profile FROM {quote(RunInput._meta.db_table)} i "
+            f"JOIN {quote(RunInput._meta.get_field('dataset').related_model._meta.db_table)} d "
+            f"ON d.id = i.dataset_id WHERE i.run_id IN ({marks}) ORDER BY i.id"
+        ),
+        "outputs": (
+            f"SELECT o.run_id, m.model_id, o.step FROM {quote(RunOutput._meta.db_table)} o "  # noqa: S608
+            f"JOIN {quote(RunOutput._meta.get_field('logged_model').related_model._meta.db_table)} m "
+            f"ON m.id = o.logged_model_id WHERE o.run_id IN ({marks}) ORDER BY o.id"
+        ),
+    }
+    with connection.cursor() as cursor:
+        for name, sql in statements.items():
+            cursor.execute(sql, list(run_pks))
+            for row in cursor.fetchall():
+                rest = row[1:]
+                if name == "metrics":
+                    rest = (*rest[:4], bool(rest[4]))
+                elif name == "inputs" and isinstance(rest[0], str):
+                    rest = (json.loads(rest[0] or "{}"), *rest[1:])
+                getattr(parts[row[0]], name).append(rest)
+    return parts
+
+
+@dataclass
 class RunPage:
     runs: list[Run]
     next_page_token: str | None
+    parts: dict[int, RunParts] | None = None
 
 
 def runs_search(
@@ -423,14 +538,19 @@ def runs_search(
     run_view_type=ACTIVE_ONLY,
     max_results: int | None = None,
     page_token: str | None = None,
+    with_parts: bool = False,
 ) -> RunPage:
-    """MLflow's search_runs: a page of runs (with metrics, params, tags, inputs) and the next token."""
+    """MLflow's search_runs: a page of runs (with metrics, params, tags, inputs) and the next token.
+
+    The runs come with their relations prefetched, or, with `with_parts`, bare with `RunPage.parts`
+    holding the same as plain tuples (for the MLflow API, which only serializes them).
+    """
     limit = _max_results(
         max_results, default=SEARCH_MAX_RESULTS_DEFAULT, threshold=SEARCH_MAX_RESULTS_THRESHOLD
     )
     offset = page_token_decode(page_token)
     if not experiment_ids:
-        return RunPage([], None)
+        return RunPage([], None, {} if with_parts else None)
     queryset = runs_queryset(
         user=user,
         experiment_ids=experiment_ids,
@@ -438,9 +558,12 @@ def runs_search(
         order_by=order_by,
         run_view_type=run_view_type,
     )
-    page = list(run_prefetch(queryset)[offset : offset + limit + 1])
+    if not with_parts:
+        queryset = run_prefetch(queryset)
+    page = list(queryset[offset : offset + limit + 1])
     next_token = page_token_encode(offset + limit) if len(page) > limit else None
-    return RunPage(page[:limit], next_token)
+    runs = page[:limit]
+    return RunPage(runs, next_token, run_parts([run.pk for run in runs]) if with_parts else None)
 
 
 # --- metric history ---------------------------------------------------------------------------------
@@ -449,20 +572,34 @@ def metric_history(
 ) -> tuple[list[tuple], str | None]:
     """Every point of one metric of `run`, by step then time, as (key, value, timestamp, step, is_nan) rows.
 
-    Without max_results, all points (as MLflow's server); with it, a page and the next token.
+    Without max_results, all points (as MLflow's server); with it, a page and the next token. One
+    plain statement walking the (run, key, step, timestamp, value) index: a history is read often
+    and can be long, and building the ORM query and converting each row cost more than the read.
     """
     offset = page_token_decode(page_token)
-    queryset = (
-        Metric.objects.filter(run_id=run.pk, key=key)
-        .order_by("step", "timestamp", "value")
-        .values_list("key", "value", "timestamp", "step", "is_nan")
+    limit = None
+    if max_results is not None:
+        limit = _max_results(
+            max_results, default=METRIC_HISTORY_MAX_RESULTS, threshold=METRIC_HISTORY_MAX_RESULTS
+        )
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {quote('key')}, {quote('value')}, {quote('timestamp')}, {quote('step')}, {quote('is_nan')} "  # noqa: S608
+        f"FROM {quote(Metric._meta.db_table)} WHERE {quote('run_id')} = %s AND {quote('key')} = %s "
+        f"ORDER BY {quote('step')}, {quote('timestamp')}, {quote('value')}"
     )
-    if max_results is None:
-        return list(queryset[offset:] if offset else queryset), None
-    limit = _max_results(
-        max_results, default=METRIC_HISTORY_MAX_RESULTS, threshold=METRIC_HISTORY_MAX_RESULTS
-    )
-    rows = list(queryset[offset : offset + limit + 1])
+    params: list = [run.pk, key]
+    if limit is not None:
+        sql += " LIMIT %s OFFSET %s"
+        params += [limit + 1, offset]
+    elif offset:
+        sql += " LIMIT -1 OFFSET %s" if connection.vendor == "sqlite" else " OFFSET %s"
+        params.append(offset)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [(k, v, t, s, bool(n)) for k, v, t, s, n in cursor.fetchall()]
+    if limit is None:
+        return rows, None
     next_token = page_token_encode(offset + limit) if len(rows) > limit else None
     return rows[:limit], next_token
 

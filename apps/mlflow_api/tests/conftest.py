@@ -17,7 +17,11 @@ active experiment and the tracking URI. Calling it again switches user within a 
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+CLIENT_STATE_VARIABLES = ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")
 
 
 def _reset_client_state() -> None:
@@ -37,6 +41,9 @@ def _reset_client_state() -> None:
             fluent._active_run_stack.get().pop()
     fluent._active_experiment_id = None
     _tracking_service.utils._tracking_uri = None
+    # set_experiment and start_run export these for child processes; they must not outlive a test.
+    for name in CLIENT_STATE_VARIABLES:
+        os.environ.pop(name, None)
 
 
 @pytest.fixture
@@ -49,6 +56,8 @@ def mlflow_as(live_server, monkeypatch):
     def use(user, *, password: str | None = None, token: str | None = None):
         _reset_client_state()
         for name in ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+            monkeypatch.delenv(name, raising=False)
+        for name in CLIENT_STATE_VARIABLES:
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("MLFLOW_TRACKING_URI", live_server.url)
         monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")

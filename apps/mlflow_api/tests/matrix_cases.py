@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from apps.core.testing.matrix import Listing, Private, matrix_case, private_asset
+from apps.core.testing.matrix import Listing, Private, Refused, matrix_case, private_asset
 from apps.mlflow_api.urls import ARTIFACT_PREFIXES, PREFIXES
 
 SESSION_WRITE_STATUSES = frozenset({401, 404})
@@ -352,3 +352,225 @@ matrix_case("mlflow_api:registered-models-create", "mlflow_api:registered-models
     _create_with_a_taken_name(200)
 )
 matrix_case("mlflow_api:registered-models-create-1")(_create_with_a_taken_name(401))
+
+
+# --- tracking (experiments, runs, params, metrics, tags, inputs) ---------------------------------
+# `/api/2.0/mlflow/` (`x`) and `/api/3.0/mlflow/` (`x-2`) are called with bob's token,
+# `/ajax-api/2.0/mlflow/` (`x-1`) with his browser session. A session may read but never write, so
+# a write there is 401 whatever the object. MLflow names objects in the query (GET) or the JSON
+# body (POST), so the cases give both; the payloads are complete, so a write the outsider could
+# make would really happen and change the answer.
+SESSION = 1  # index of the ajax-api prefix, called with a session
+PREFIX_INDEXES = (0, 1, 2)
+
+PRIVATE_EXPERIMENT = "Chargeback model search"
+PRIVATE_RUN = "gbm-depth-sweep-eu"
+PRIVATE_PARAM = "issuer-weighting-7"
+PRIVATE_TAG = "northwind-backtest"
+PRIVATE_DATASET = "eu-chargebacks-2025q3"
+INTERNAL_EXPERIMENT = "Fraud baseline (shared)"
+
+
+def _name(route: str, index: int) -> str:
+    return f"mlflow_api:{route}" if index == 0 else f"mlflow_api:{route}-{index}"
+
+
+def private_experiment(world):
+    """Fraud's private experiment with one run carrying a param, metrics, a tag and a dataset input."""
+    from apps.experiments.models import Experiment, Run
+    from apps.experiments.services.tracking import (
+        DatasetInputSpec,
+        experiment_create,
+        run_batch_log,
+        run_create,
+        run_inputs_log,
+    )
+
+    experiment = Experiment.objects.filter(team=world.fraud_team, name=PRIVATE_EXPERIMENT).first()
+    if experiment is None:
+        experiment = experiment_create(by=world.alice, team=world.fraud_team, name=PRIVATE_EXPERIMENT)
+        run = run_create(
+            experiment=experiment, by=world.alice, run_name=PRIVATE_RUN, start_time=1_700_000_000_000
+        )
+        run_batch_log(
+            run=run,
+            by=world.alice,
+            metrics=[("auc", 0.91, 1_700_000_000_100, 0), ("auc", 0.93, 1_700_000_000_200, 1)],
+            params=[("weighting", PRIVATE_PARAM)],
+            tags=[("deal", PRIVATE_TAG)],
+        )
+        run_inputs_log(
+            run=run, by=world.alice, datasets=[DatasetInputSpec(name=PRIVATE_DATASET, digest="a1b2c3d4")]
+        )
+    return experiment, Run.objects.get(experiment=experiment)
+
+
+def internal_experiment(world):
+    """Fraud's internal experiment: bob may read it, not change it."""
+    from apps.experiments.models import Experiment, Run
+    from apps.experiments.services.tracking import experiment_create, run_create
+
+    experiment = Experiment.objects.filter(team=world.fraud_team, name=INTERNAL_EXPERIMENT).first()
+    if experiment is None:
+        experiment = experiment_create(
+            by=world.alice, team=world.fraud_team, name=INTERNAL_EXPERIMENT, visibility="internal"
+        )
+        run_create(experiment=experiment, by=world.alice, run_name="shared-baseline")
+    return experiment, Run.objects.get(experiment=experiment)
+
+
+@private_asset("experiment")
+def private_experiment_asset(world) -> list[str]:
+    _, run = private_experiment(world)
+    return [PRIVATE_EXPERIMENT, PRIVATE_RUN, run.uuid, PRIVATE_PARAM, PRIVATE_TAG, PRIVATE_DATASET]
+
+
+# --- reads of one object (GET, the query names it) ----------------------------------------------
+GET_ROUTES = {
+    "experiments-get": lambda experiment, run: {"experiment_id": str(experiment.pk)},
+    "experiments-get-by-name": lambda experiment, run: {"experiment_name": experiment.name},
+    "runs-get": lambda experiment, run: {"run_id": run.uuid},
+    "metrics-get-history": lambda experiment, run: {"run_id": run.uuid, "metric_key": "auc"},
+}
+
+
+def _register_get(route: str, query_for) -> None:
+    @matrix_case(*[_name(route, index) for index in PREFIX_INDEXES])
+    def case(world):
+        experiment, run = private_experiment(world)
+        return Private(kwargs={}, obj=run, query=query_for(experiment, run))
+
+
+for _route, _query in GET_ROUTES.items():
+    _register_get(_route, _query)
+
+
+# --- writes to one object (POST, the body names it) ---------------------------------------------
+def _write_bodies(experiment, run) -> dict[str, dict]:
+    run_id = run.uuid
+    return {
+        "experiments-update": {"experiment_id": str(experiment.pk), "new_name": "Renamed by bob"},
+        "experiments-delete": {"experiment_id": str(experiment.pk)},
+        "experiments-restore": {"experiment_id": str(experiment.pk)},
+        "experiments-set-tag": {"experiment_id": str(experiment.pk), "key": "owner", "value": "bob"},
+        "experiments-delete-tag": {"experiment_id": str(experiment.pk), "key": "mlflow.note.content"},
+        "runs-create": {"experiment_id": str(experiment.pk), "run_name": "bobs-run", "start_time": 1},
+        "runs-update": {"run_id": run_id, "status": "KILLED", "end_time": 2, "run_name": "bob"},
+        "runs-delete": {"run_id": run_id},
+        "runs-restore": {"run_id": run_id},
+        "runs-log-metric": {"run_id": run_id, "key": "auc", "value": 0.1, "timestamp": 5, "step": 9},
+        "runs-log-parameter": {"run_id": run_id, "key": "bobs", "value": "1"},
+        "runs-log-batch": {
+            "run_id": run_id,
+            "metrics": [{"key": "auc", "value": 0.2, "timestamp": 6, "step": 10}],
+            "params": [{"key": "bobs-batch", "value": "1"}],
+            "tags": [{"key": "deal", "value": "changed by bob"}],
+        },
+        "runs-set-tag": {"run_id": run_id, "key": "deal", "value": "changed by bob"},
+        "runs-delete-tag": {"run_id": run_id, "key": "deal"},
+        "runs-log-inputs": {
+            "run_id": run_id,
+            "datasets": [
+                {"dataset": {"name": "bobs", "digest": "ffff0000", "source_type": "code", "source": "{}"}}
+            ],
+        },
+    }
+
+
+WRITE_ROUTES = (
+    "experiments-update",
+    "experiments-delete",
+    "experiments-restore",
+    "experiments-set-tag",
+    "experiments-delete-tag",
+    "runs-create",
+    "runs-update",
+    "runs-delete",
+    "runs-restore",
+    "runs-log-metric",
+    "runs-log-parameter",
+    "runs-log-batch",
+    "runs-set-tag",
+    "runs-delete-tag",
+    "runs-log-inputs",
+)
+
+
+def _register_write(route: str) -> None:
+    for index in PREFIX_INDEXES:
+
+        @matrix_case(_name(route, index))
+        def private_case(world, index=index):
+            experiment, run = private_experiment(world)
+            data = _write_bodies(experiment, run)[route]
+            obj = experiment if route.startswith("experiments-") else run
+            if index == SESSION:  # a session never writes: 401, for a missing object just the same
+                return Private(kwargs={}, obj=obj, data=data, method_statuses={"POST": frozenset({401})})
+            return Private(kwargs={}, obj=obj, data=data)
+
+        if index != SESSION:
+
+            @matrix_case(_name(route, index))
+            def refused_case(world):
+                experiment, run = internal_experiment(world)
+                data = _write_bodies(experiment, run)[route]
+                obj = experiment if route.startswith("experiments-") else run
+                return Refused(kwargs={}, obj=obj, data=data, statuses=frozenset({403}))
+
+
+for _route in WRITE_ROUTES:
+    _register_write(_route)
+
+
+# --- collections: searches and bulk reads answer the same whether Fraud's objects exist -------
+@matrix_case(*[_name("experiments-search", index) for index in PREFIX_INDEXES if index != SESSION])
+def experiments_search(world):
+    private_experiment(world)
+    return Listing(
+        method="POST",
+        queries=[{}],
+        data={"filter": f"name LIKE '%{PRIVATE_EXPERIMENT[:10]}%'", "max_results": 100},
+    )
+
+
+@matrix_case(*[_name("experiments-search", index) for index in PREFIX_INDEXES if index != SESSION])
+def experiments_search_all(world):
+    return Listing(method="POST", data={"view_type": "ALL", "max_results": 1000})
+
+
+@matrix_case(_name("experiments-search", SESSION))
+def experiments_search_session(world):
+    return Listing(queries=[{}, {"max_results": "5"}, {"filter": "name LIKE 'Charge%'", "view_type": "ALL"}])
+
+
+@matrix_case(*[_name("runs-search", index) for index in PREFIX_INDEXES if index != SESSION])
+def runs_search(world):
+    experiment, _ = private_experiment(world)
+    data = {"experiment_ids": [str(experiment.pk)], "filter": "metrics.auc > 0", "run_view_type": "ALL"}
+    return Listing(method="POST", data=data)
+
+
+@matrix_case(_name("runs-search", SESSION))
+def runs_search_session(world):
+    experiment, _ = private_experiment(world)
+    return Listing(
+        queries=[{"experiment_ids": str(experiment.pk)}, {"experiment_ids": str(experiment.pk) + "0"}]
+    )
+
+
+@matrix_case(*[_name("metrics-get-history-bulk-interval", index) for index in PREFIX_INDEXES])
+def history_bulk_interval(world):
+    _, run = private_experiment(world)
+    return Listing(queries=[{"run_ids": run.uuid, "metric_key": "auc"}])
+
+
+@matrix_case(*[_name("experiments-create", index) for index in PREFIX_INDEXES if index != SESSION])
+def experiment_create_in_another_team(world):
+    # Into Fraud's team by its slug: refused whatever Fraud owns (and the same as for a missing name).
+    data = {"name": PRIVATE_EXPERIMENT, "tags": [{"key": "atrium.team", "value": world.fraud_team.slug}]}
+    return Listing(method="POST", data=data, status=403)
+
+
+@matrix_case(_name("experiments-create", SESSION))
+def experiment_create_by_session(world):
+    return Listing(method="POST", data={"name": PRIVATE_EXPERIMENT}, status=401, htmx=False)

@@ -297,7 +297,9 @@ def test_log_model_twice_then_load_by_alias_and_by_version(mlflow_as, mlflow_cli
     rng = np.random.default_rng(7)
     features = rng.normal(size=(60, 3))
     labels = (features[:, 0] + 0.5 * features[:, 1] > 0).astype(int)
-    mlflow = mlflow_as(alice)
+    import mlflow
+
+    mlflow_as(alice)  # this module's mlflow_as gives a client; the fluent API is the module's
     mlflow.set_experiment("Card fraud")
     trained = []
     for strength in (0.01, 10.0):
@@ -305,7 +307,8 @@ def test_log_model_twice_then_load_by_alias_and_by_version(mlflow_as, mlflow_cli
         with mlflow.start_run():
             info = mlflow.sklearn.log_model(model, name="model", registered_model_name="fraud")
         trained.append((model, info))
-    assert [info.registered_model_version for _, info in trained] == [1, 2]
+    # ModelVersion.version is a string in MLflow's protobuf, so the client reports "1", "2"
+    assert [str(info.registered_model_version) for _, info in trained] == ["1", "2"]
     client = mlflow_client_for(alice)
     client.set_registered_model_alias("fraud", "champion", "2")
 

@@ -245,8 +245,9 @@ def runs_search(request, args: Args) -> dict:
         run_view_type=args.data.get("run_view_type") if not args.from_query else args.string("run_view_type"),
         max_results=args.integer("max_results"),
         page_token=args.string("page_token"),
+        with_parts=True,
     )
-    result: dict = {"runs": [run_json(run) for run in page.runs]}
+    result: dict = {"runs": [run_json(run, page.parts[run.pk]) for run in page.runs]}
     if page.next_page_token:
         result["next_page_token"] = page.next_page_token
     return result
@@ -254,7 +255,7 @@ def runs_search(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_log_metric(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     metric = (
         args.string("key", required=True),
         args.number("value", required=True),
@@ -267,7 +268,7 @@ def runs_log_metric(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_log_parameter(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     key = args.string("key", required=True)
     services.run_params_log(run=run, by=request.mlflow_user, params=[(key, args.string("value", default=""))])
     return {}
@@ -275,7 +276,7 @@ def runs_log_parameter(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_log_batch(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     services.run_batch_log(
         run=run,
         by=request.mlflow_user,
@@ -288,7 +289,7 @@ def runs_log_batch(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_set_tag(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     key = args.string("key", required=True)
     services.run_tags_set(run=run, by=request.mlflow_user, tags=[(key, args.string("value", default=""))])
     return {}
@@ -296,7 +297,7 @@ def runs_set_tag(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_delete_tag(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     services.run_tag_delete(run=run, by=request.mlflow_user, key=args.string("key", required=True))
     return {}
 
@@ -334,7 +335,7 @@ def _dataset_inputs(args: Args) -> list[services.DatasetInputSpec]:
 
 @mlflow_endpoint("POST")
 def runs_log_inputs(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     datasets = _dataset_inputs(args)
     if args.list("models"):
         raise invalid("Logging model inputs through runs/log-inputs is not supported by Atrium yet.")
@@ -345,7 +346,7 @@ def runs_log_inputs(request, args: Args) -> dict:
 # --- metric history --------------------------------------------------------------------------------
 @mlflow_endpoint("GET")
 def metrics_get_history(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args))
+    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args), action=Action.VIEW)
     rows, next_token = selectors.metric_history(
         run=run,
         key=args.string("metric_key", required=True),
@@ -380,7 +381,7 @@ def metrics_get_history_bulk_interval(request, args: Args) -> dict:
     return {"metrics": [{**metric_json(*row[1:]), "run_id": row[0]} for row in points]}
 
 
-ALL_ROUTES: list[tuple] = [
+ROUTES: list[tuple] = [
     ("experiments/create", experiments_create, "experiments-create"),
     ("experiments/get", experiments_get, "experiments-get"),
     ("experiments/get-by-name", experiments_get_by_name, "experiments-get-by-name"),
@@ -409,6 +410,3 @@ ALL_ROUTES: list[tuple] = [
         "metrics-get-history-bulk-interval",
     ),
 ]
-
-# Mounted once the permission matrix covers them (next commit).
-ROUTES: list[tuple] = []

@@ -1,0 +1,551 @@
+"""The same MLflow client script against Atrium and against `mlflow server`, side by side.
+
+Issue 4's workload: 20 runs × (10 params + 1,000 metric points by log_batch + 100 single
+log_metric calls), then a filtered search_runs and a metric-history read, and every point read
+back; then the same again with 1,000 runs and 1,000,000 metric points preloaded (bulk SQL inserts
+straight into each server's tables). Atrium runs under gunicorn with DEBUG off, on SQLite and on
+PostgreSQL; MLflow runs `mlflow server` with its SQLite backend, from its own venv
+(requirements/bench-mlflow.txt, installed into <var>/bench-mlflow-venv on first use, because
+mlflow's pins conflict with ours). The client is the mlflow-skinny of our venv for both.
+
+    python -m benchmarks mlflow_tracking [-- --backend sqlite|postgres|both --runs 20 --points 1000
+        --singles 100 --params 10 --preload-runs 1000 --preload-points 1000 --repeat 20 --no-preload]
+
+Targets: Atrium ≥ 3× MLflow's throughput for single log_metric calls and for log_batch; search and
+history at most half MLflow's latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("ATRIUM_VAR_DIR") or ROOT / "var")
+BENCH_DIR = VAR / "bench" / "mlflow_tracking"
+MLFLOW_VENV = VAR / "bench-mlflow-venv"
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/atrium_bench_mlflow"
+EXPERIMENT = "bench"
+PASSWORD = "bench-password-not-secret"  # noqa: S105 - a throwaway user in a throwaway database
+FILTER = "metrics.loss < 0.5 AND params.p1 = '1' AND attributes.status = 'FINISHED'"
+ORDER_BY = ["metrics.loss ASC"]
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - a local URL we built
+                return
+        except urllib.error.HTTPError:
+            return  # it answers (401/404 are fine: it is up)
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+
+
+@contextlib.contextmanager
+def _server(command: list[str], env: dict, probe: str, log: Path):
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own commands
+            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+        )
+        try:
+            _wait_until_up(probe, process)
+            yield process
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _child(*args: str, env: dict | None = None) -> dict:
+    """Run this module as a child (`--child ...`) and return the JSON it prints last."""
+    completed = subprocess.run(  # noqa: S603 - this module
+        [sys.executable, "-m", "benchmarks.mlflow_tracking", "--child", *args],
+        env=env or os.environ.copy(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"child {args[0]} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _atrium_env(database_url: str) -> dict:
+    env = os.environ.copy()
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "DEBUG": "false",
+            "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+            "ATRIUM_VAR_DIR": str(BENCH_DIR / "atrium-var"),
+            "SECRET_KEY": "bench-" + "k" * 60,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        }
+    )
+    return env
+
+
+def _ensure_postgres_database(url: str, *, fresh: bool) -> bool:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    try:
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True, connect_timeout=3) as conn:
+            if fresh:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        print(f"PostgreSQL not reachable ({error.__class__.__name__}); skipping it.", file=sys.stderr)
+        return False
+    return True
+
+
+def _mlflow_python() -> Path:
+    """The bench venv's python with `mlflow` installed (created and installed on first use)."""
+    python = MLFLOW_VENV / "bin" / "python"
+    check = [str(python), "-c", "import mlflow, sys; sys.exit(mlflow.__version__ != '3.17.2')"]
+    if python.exists() and subprocess.run(check, capture_output=True, check=False).returncode == 0:  # noqa: S603
+        return python
+    print(f"Installing mlflow into {MLFLOW_VENV} (first use) …", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(MLFLOW_VENV)], check=True)  # noqa: S603
+    requirements = ROOT / "requirements" / "bench-mlflow.txt"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(requirements)], check=True)  # noqa: S603
+    return python
+
+
+# --- children: Atrium setup and preload (inside Django) --------------------------------------------
+def _django(database_url: str) -> None:
+    os.environ.update(_atrium_env(database_url))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def child_atrium_setup(database_url: str) -> dict:
+    """Migrate a fresh database, make a team, a data scientist and a token; return the token."""
+    _django(database_url)
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from apps.teams.services import membership_set, team_create, token_issue
+
+    call_command("migrate", interactive=False, verbosity=0)
+    user_model = get_user_model()
+    root = user_model.objects.create_superuser("bench-root", "root@example.org", PASSWORD)
+    user = user_model.objects.create_user("bench", "bench@example.org", PASSWORD)
+    team = team_create(name="Bench", kind="data_science", by=root)
+    membership_set(team=team, user=user, role="data_scientist", by=root)
+    _, raw = token_issue(user=user, name="bench")
+    return {"token": raw}
+
+
+def _preload_rows(runs: int, points: int, start_ms: int):
+    """(run uuid, name, start) and per-run metric/param rows, the same for both servers."""
+    import random
+
+    generator = random.Random(7)  # noqa: S311 - benchmark data
+    for index in range(runs):
+        run_uuid = uuid.UUID(int=generator.getrandbits(128)).hex
+        start = start_ms + index * 10_000
+        values = [(step, 1.0 / (step + 1) + generator.random() / 10, start + step) for step in range(points)]
+        params = [(f"p{i}", str(generator.randrange(10))) for i in range(10)]
+        yield run_uuid, f"preloaded-{index}", start, values, params
+
+
+def child_atrium_preload(database_url: str, runs: int, points: int) -> dict:
+    """Bulk-insert runs, points, latest metrics, params and tags straight into Atrium's tables."""
+    _django(database_url)
+    from django.db import connection, transaction
+
+    from apps.experiments.models import Experiment, LatestMetric, Metric, Param, Run, RunTag
+    from apps.experiments.services.tracking import experiment_create
+    from apps.teams.models import Team
+
+    user_model = __import__("django.contrib.auth", fromlist=["get_user_model"]).get_user_model()
+    user = user_model.objects.get(username="bench")
+    experiment = Experiment.objects.filter(name=EXPERIMENT).first() or experiment_create(
+        by=user, name=EXPERIMENT, team=Team.objects.get(name="Bench")
+    )
+    started = time.perf_counter()
+    now = int(time.time() * 1000) - 86_400_000
+    with transaction.atomic(), connection.cursor() as cursor:
+        run_rows, metric_rows, param_rows, tag_rows = [], [], [], []
+        created = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())
+        for run_uuid, name, start, values, params in _preload_rows(runs, points, now):
+            run_rows.append(
+                (
+                    run_uuid, experiment.pk, name, user.pk, "bench", "FINISHED", start, start + points,
+                    "active", f"mlflow-artifacts:/{experiment.pk}/{run_uuid}/artifacts", "", "LOCAL",
+                    "bench.py", "", "", "", "{}", created, created,
+                )
+            )  # fmt: skip
+            metric_rows.append((run_uuid, values))
+            param_rows.append((run_uuid, params))
+            tag_rows.append((run_uuid, [("mlflow.runName", name), ("mlflow.user", "bench")]))
+        columns = (
+            "uuid, experiment_id, name, user_id, user_name, status, start_time, end_time, lifecycle_stage, "
+            "artifact_uri, description, source_type, source_name, entry_point, git_commit, git_repo, "
+            "environment, created_at, updated_at"
+        )
+        run_table = Run._meta.db_table
+        cursor.executemany(
+            f"INSERT INTO {run_table} ({columns}) VALUES ({', '.join(['%s'] * 19)})",  # noqa: S608
+            run_rows,
+        )
+        cursor.execute(f"SELECT uuid, id FROM {run_table} WHERE experiment_id = %s", [experiment.pk])  # noqa: S608
+        ids = dict(cursor.fetchall())
+        metric_table, latest_table = Metric._meta.db_table, LatestMetric._meta.db_table
+        param_table, tag_table = Param._meta.db_table, RunTag._meta.db_table
+        rows = [
+            (ids[run_uuid], "loss", value, timestamp, step, False)
+            for run_uuid, values in metric_rows
+            for step, value, timestamp in values
+        ]
+        latest = [
+            (ids[run_uuid], "loss", values[-1][1], values[-1][2], values[-1][0], False)
+            for run_uuid, values in metric_rows
+        ]
+        if connection.vendor == "postgresql":
+            raw = connection.connection
+            with raw.cursor().copy(
+                f'COPY {metric_table} (run_id, key, value, "timestamp", step, is_nan) FROM STDIN'
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f'INSERT INTO {metric_table} (run_id, key, value, "timestamp", step, is_nan) '  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                rows,
+            )
+        cursor.executemany(
+            f'INSERT INTO {latest_table} (run_id, key, value, "timestamp", step, is_nan) '  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            latest,
+        )
+        cursor.executemany(
+            f"INSERT INTO {param_table} (run_id, key, value) VALUES (%s, %s, %s)",  # noqa: S608
+            [(ids[run_uuid], key, value) for run_uuid, params in param_rows for key, value in params],
+        )
+        cursor.executemany(
+            f"INSERT INTO {tag_table} (run_id, key, value) VALUES (%s, %s, %s)",  # noqa: S608
+            [(ids[run_uuid], key, value) for run_uuid, tags in tag_rows for key, value in tags],
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {"experiment_id": experiment.pk, "seconds": time.perf_counter() - started, "points": len(rows)}
+
+
+def mlflow_preload(db_path: Path, experiment_id: str, runs: int, points: int) -> dict:
+    """Bulk-insert the same rows into MLflow's SQLite tables (runs, metrics, latest_metrics, params, tags)."""
+    import sqlite3
+
+    started = time.perf_counter()
+    now = int(time.time() * 1000) - 86_400_000
+    connection = sqlite3.connect(db_path)
+    total = 0
+    with connection:
+        run_columns = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+        for run_uuid, name, start, values, params in _preload_rows(runs, points, now):
+            row = {
+                "run_uuid": run_uuid, "name": name, "source_type": "LOCAL", "source_name": "bench.py",
+                "entry_point_name": "", "user_id": "bench", "status": "FINISHED", "start_time": start,
+                "end_time": start + points, "source_version": "", "lifecycle_stage": "active",
+                "artifact_uri": f"mlflow-artifacts:/{experiment_id}/{run_uuid}/artifacts",
+                "experiment_id": int(experiment_id), "deleted_time": None,
+            }  # fmt: skip
+            row = {key: value for key, value in row.items() if key in run_columns}
+            connection.execute(
+                f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
+                list(row.values()),
+            )
+            connection.executemany(
+                "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+                "VALUES (?, ?, ?, ?, ?, 0)",
+                [("loss", value, timestamp, run_uuid, step) for step, value, timestamp in values],
+            )
+            last = values[-1]
+            connection.execute(
+                "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+                "VALUES (?, ?, ?, ?, 0, ?)",
+                ("loss", last[1], last[2], last[0], run_uuid),
+            )
+            connection.executemany(
+                "INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
+                [(key, value, run_uuid) for key, value in params],
+            )
+            connection.executemany(
+                "INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?)",
+                [("mlflow.runName", name, run_uuid), ("mlflow.user", "bench", run_uuid)],
+            )
+            total += len(values)
+    connection.close()
+    return {"seconds": time.perf_counter() - started, "points": total}
+
+
+# --- child: the client script (the same for both servers) --------------------------------------------
+def child_client(
+    uri: str, token: str, runs: int, points: int, singles: int, params: int, repeat: int
+) -> dict:
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    if token:
+        os.environ["MLFLOW_TRACKING_TOKEN"] = token
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    import mlflow
+    from mlflow.entities import Metric, Param
+
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    experiment_id = experiment.experiment_id if experiment else client.create_experiment(EXPERIMENT)
+    batch_seconds, single_latencies, run_ids = 0.0, [], []
+    base = int(time.time() * 1000)
+    started = time.perf_counter()
+    for index in range(runs):
+        run_id = client.create_run(experiment_id, run_name=f"bench-{index}").info.run_id
+        run_ids.append(run_id)
+        client.log_batch(run_id, params=[Param(f"p{i}", str((index + i) % 10)) for i in range(params)])
+        metrics = [
+            Metric("loss", 1.0 / (step + 1) + index / 1000, base + step, step) for step in range(points)
+        ]
+        tick = time.perf_counter()
+        client.log_batch(run_id, metrics=metrics)
+        batch_seconds += time.perf_counter() - tick
+        for step in range(singles):
+            tick = time.perf_counter()
+            client.log_metric(run_id, "acc", step / singles, timestamp=base + step, step=step)
+            single_latencies.append(time.perf_counter() - tick)
+        client.set_terminated(run_id)
+    script_seconds = time.perf_counter() - started
+
+    search_latencies, found = [], 0
+    for _ in range(repeat):
+        tick = time.perf_counter()
+        found = len(client.search_runs([experiment_id], FILTER, order_by=ORDER_BY, max_results=100))
+        search_latencies.append(time.perf_counter() - tick)
+    history_latencies = []
+    for index in range(repeat):
+        tick = time.perf_counter()
+        history = client.get_metric_history(run_ids[index % len(run_ids)], "loss")
+        history_latencies.append(time.perf_counter() - tick)
+        assert len(history) == points, f"history has {len(history)} points, expected {points}"
+
+    # Every point read back, and checked.
+    read_back = 0
+    for index, run_id in enumerate(run_ids):
+        loss = client.get_metric_history(run_id, "loss")
+        acc = client.get_metric_history(run_id, "acc")
+        expected = [(step, 1.0 / (step + 1) + index / 1000) for step in range(points)]
+        assert sorted((m.step, m.value) for m in loss) == expected, f"run {index}: loss points differ"
+        assert sorted(m.step for m in acc) == list(range(singles)), f"run {index}: acc points differ"
+        read_back += len(loss) + len(acc)
+
+    def median_ms(values):
+        return statistics.median(values) * 1000
+
+    return {
+        "log_batch_points_per_s": runs * points / batch_seconds,
+        "log_batch_ms": batch_seconds / runs * 1000,
+        "log_metric_calls_per_s": len(single_latencies) / sum(single_latencies),
+        "log_metric_ms": median_ms(single_latencies),
+        "search_ms": median_ms(search_latencies),
+        "search_found": found,
+        "history_ms": median_ms(history_latencies),
+        "script_s": script_seconds,
+        "points_read_back": read_back,
+    }
+
+
+# --- orchestration ---------------------------------------------------------------------------------
+def _run_atrium(backend: str, options, *, preload: bool) -> dict:
+    if backend == "sqlite":
+        path = BENCH_DIR / f"atrium-{'preloaded' if preload else 'fresh'}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{path}"
+    else:
+        if not _ensure_postgres_database(POSTGRES_URL, fresh=True):
+            return {}
+        database_url = POSTGRES_URL
+    env = _atrium_env(database_url)
+    token = _child("atrium-setup", database_url, env=env)["token"]
+    if preload:
+        loaded = _child(
+            "atrium-preload", database_url, str(options.preload_runs), str(options.preload_points), env=env
+        )
+        print(
+            f"  preloaded Atrium/{backend}: {loaded['points']:,} points in {loaded['seconds']:.1f} s",
+            flush=True,
+        )
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(options.workers), "--access-logfile", "/dev/null", "--timeout", "120",
+    ]  # fmt: skip
+    log = BENCH_DIR / f"atrium-{backend}.log"
+    with _server(command, env, f"http://127.0.0.1:{port}/healthz", log):
+        return _child(*_client_args(f"http://127.0.0.1:{port}", token, options))
+
+
+def _run_mlflow(options, *, preload: bool) -> dict:
+    python = _mlflow_python()
+    directory = BENCH_DIR / f"mlflow-{'preloaded' if preload else 'fresh'}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    db_path = directory / "mlflow.db"
+    port = _free_port()
+    command = [
+        str(python), "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{db_path}",
+        "--artifacts-destination", str(directory / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(options.workers),
+    ]  # fmt: skip
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
+    log = BENCH_DIR / "mlflow-server.log"
+    uri = f"http://127.0.0.1:{port}"
+    with _server(command, env, f"{uri}/health", log):
+        if preload:
+            request = urllib.request.Request(  # noqa: S310 - local
+                f"{uri}/api/2.0/mlflow/experiments/create",
+                data=json.dumps({"name": EXPERIMENT}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                experiment_id = json.loads(response.read())["experiment_id"]
+            loaded = mlflow_preload(db_path, experiment_id, options.preload_runs, options.preload_points)
+            print(
+                f"  preloaded MLflow/sqlite: {loaded['points']:,} points in {loaded['seconds']:.1f} s",
+                flush=True,
+            )
+        return _child(*_client_args(uri, "", options))
+
+
+def _client_args(uri: str, token: str, options) -> list[str]:
+    return [
+        "client", uri, token, str(options.runs), str(options.points), str(options.singles),
+        str(options.params), str(options.repeat),
+    ]  # fmt: skip
+
+
+ROWS = [
+    ("log_batch throughput (points/s)", "log_batch_points_per_s", "higher", 3.0),
+    ("log_batch call (ms, mean)", "log_batch_ms", "lower", None),
+    ("log_metric throughput (calls/s)", "log_metric_calls_per_s", "higher", 3.0),
+    ("log_metric call (ms, median)", "log_metric_ms", "lower", None),
+    ("search_runs (ms, median)", "search_ms", "lower", 0.5),
+    ("get_metric_history (ms, median)", "history_ms", "lower", 0.5),
+    ("whole script (s)", "script_s", "lower", None),
+]
+
+
+def _table(title: str, atrium: dict[str, dict], mlflow: dict) -> str:
+    backends = [name for name, result in atrium.items() if result]
+    lines = [f"### {title}", ""]
+    header = "| | " + " | ".join(f"Atrium {name}" for name in backends) + " | MLflow sqlite | "
+    header += " | ".join(f"{name} vs MLflow" for name in backends) + " |"
+    lines += [header, "|" + "---|" * (2 + 2 * len(backends))]
+    for label, key, better, target in ROWS:
+        cells = [f"{atrium[name][key]:,.1f}" for name in backends] + [f"{mlflow[key]:,.1f}"]
+        ratios = []
+        for name in backends:
+            ratio = atrium[name][key] / mlflow[key] if mlflow[key] else float("inf")
+            mark = ""
+            if target is not None:
+                met = ratio >= target if better == "higher" else ratio <= target
+                mark = " ✓" if met else " ✗"
+            ratios.append(f"{ratio:.2f}×{mark}")
+        lines.append(f"| {label} | " + " | ".join(cells + ratios) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--child"]:
+        kind, args = argv[1], argv[2:]
+        if kind == "atrium-setup":
+            result = child_atrium_setup(args[0])
+        elif kind == "atrium-preload":
+            result = child_atrium_preload(args[0], int(args[1]), int(args[2]))
+        else:
+            result = child_client(args[0], args[1], *map(int, args[2:]))
+        print(json.dumps(result))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m benchmarks mlflow_tracking")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--points", type=int, default=1000)
+    parser.add_argument("--singles", type=int, default=100)
+    parser.add_argument("--params", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--preload-runs", type=int, default=1000)
+    parser.add_argument("--preload-points", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes, the same for both")
+    parser.add_argument("--no-preload", action="store_true")
+    parser.add_argument("--atrium-only", action="store_true", help="skip mlflow server (no comparison)")
+    options = parser.parse_args(argv)
+    backends = ["sqlite", "postgres"] if options.backend == "both" else [options.backend]
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    scenarios = [False] if options.no_preload else [False, True]
+    report = []
+    failures = 0
+    for preload in scenarios:
+        total = options.preload_runs * options.preload_points
+        title = f"{options.preload_runs:,} runs, {total:,} points preloaded" if preload else "empty database"
+        print(f"--- {title}", flush=True)
+        results = {}
+        for backend in backends:
+            print(f"  Atrium on {backend} …", flush=True)
+            results[backend] = _run_atrium(backend, options, preload=preload)
+        if options.atrium_only:
+            print(json.dumps(results, indent=2), flush=True)
+            continue
+        print("  MLflow server on sqlite …", flush=True)
+        mlflow_result = _run_mlflow(options, preload=preload)
+        table = _table(title, results, mlflow_result)
+        print(table, flush=True)
+        report.append({"scenario": title, "atrium": results, "mlflow": mlflow_result})
+        for result in results.values():
+            if not result:
+                continue
+            failures += result["log_batch_points_per_s"] < 3 * mlflow_result["log_batch_points_per_s"]
+            failures += result["log_metric_calls_per_s"] < 3 * mlflow_result["log_metric_calls_per_s"]
+            failures += result["search_ms"] > 0.5 * mlflow_result["search_ms"]
+            failures += result["history_ms"] > 0.5 * mlflow_result["history_ms"]
+    (BENCH_DIR / "results.json").write_text(json.dumps(report, indent=2))
+    print(f"Targets missed: {failures}" if failures else "All targets met.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
