@@ -16,3 +16,4 @@ class ExperimentsConfig(AppConfig):
         from apps.experiments import search_documents  # in the one search, with their owners' permissions
 
         search_documents.register()
+        import apps.experiments.training.jobs  # noqa: F401 - registers experiments.train and experiments.reproduce

@@ -254,6 +254,11 @@ PROFILING_EXACT_DISTINCT_MAX_ROWS = env_int("PROFILING_EXACT_DISTINCT_MAX_ROWS",
 PROFILING_SQL_TIMEOUT_SECONDS = env_int("PROFILING_SQL_TIMEOUT_SECONDS", 300)
 PREVIEW_MAX_ROWS = env_int("PREVIEW_MAX_ROWS", 500)
 
+# --- Training jobs (apps/experiments/training) ---------------------------------
+TRAINING_MAX_ROWS = env_int("TRAINING_MAX_ROWS", 200_000)  # rows a training job reads at most
+TRAINING_MAX_CANDIDATES = env_int("TRAINING_MAX_CANDIDATES", 50)  # grid/random search candidates
+TRAINING_TIME_LIMIT_SECONDS = env_int("TRAINING_TIME_LIMIT_SECONDS", 3600)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
