@@ -138,24 +138,60 @@ def training_spec_prepare(*, data: Any, by) -> tuple[dict[str, Any], TrainingTar
     return spec, targets
 
 
-def training_start(*, data: Any, by) -> Job:
-    """Validate a training spec for `by` and enqueue the `experiments.train` job."""
+def training_experiment_teams(*, user):
+    """Teams where `user` may create an experiment to train into (by name)."""
+    from apps.core.querysets import member_team_ids
+    from apps.teams.models import Team
+
+    teams = Team.objects.order_by("name")
+    return teams if user.is_superuser else teams.filter(pk__in=member_team_ids(user, Action.ADD))
+
+
+def _experiment_new(*, by, name: str, team_id: Any) -> Experiment:
+    """A new experiment for the training, in a team where `by` may add assets (SpecInvalid otherwise)."""
+    from apps.experiments.services import tracking
+
+    team = training_experiment_teams(user=by).filter(pk=team_id).first() if str(team_id).isdigit() else None
+    if team is None:
+        raise SpecInvalid({"new_experiment_team": ["Choose a team where you may create experiments."]})
+    try:
+        return tracking.experiment_create(team=team, by=by, name=name)
+    except ValidationError as error:
+        raise SpecInvalid({"new_experiment_name": error.messages}) from None
+    except Exception as error:
+        if error.__class__.__name__ == "TrackingError":  # the tracking services' own refusal
+            raise SpecInvalid({"new_experiment_name": [str(getattr(error, "message", error))]}) from None
+        raise
+
+
+def training_start(*, data: Any, by, new_experiment: dict[str, Any] | None = None) -> Job:
+    """Validate a training spec for `by` and enqueue the `experiments.train` job.
+
+    With `new_experiment` ({"name", "team"}) the run goes to a new experiment, created in the
+    same transaction: a spec that fails validation leaves no experiment behind.
+    """
     from apps.jobs.services import job_enqueue
 
-    spec, targets = training_spec_prepare(data=data, by=by)
-    estimator = estimator_get(spec["estimator"])
-    return job_enqueue(
-        kind=TRAIN_KIND,
-        requester=by,
-        team=targets.experiment.team,
-        target=targets.experiment,
-        params={
-            "spec": spec,
-            "dataset": f"{targets.version.dataset.name} v{targets.version.number}",
-            "estimator": estimator.label,
-            "target_column": spec["target"],
-        },
-    )
+    with transaction.atomic():
+        if new_experiment is not None:
+            experiment = _experiment_new(
+                by=by, name=new_experiment.get("name", ""), team_id=new_experiment.get("team")
+            )
+            data = {**(data if isinstance(data, dict) else {}), "experiment": experiment.pk}
+        spec, targets = training_spec_prepare(data=data, by=by)
+        estimator = estimator_get(spec["estimator"])
+        return job_enqueue(
+            kind=TRAIN_KIND,
+            requester=by,
+            team=targets.experiment.team,
+            target=targets.experiment,
+            params={
+                "spec": spec,
+                "dataset": f"{targets.version.dataset.name} v{targets.version.number}",
+                "estimator": estimator.label,
+                "target_column": spec["target"],
+            },
+        )
 
 
 # --- running ------------------------------------------------------------------------------------
