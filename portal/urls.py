@@ -12,6 +12,7 @@ urlpatterns = [
     path("teams/", include("apps.teams.urls")),
     path("jobs/", include("apps.jobs.urls")),
     path("catalog/", include("apps.catalog.urls")),
+    path("experiments/", include("apps.experiments.urls")),
     path("community/", include("apps.community.urls")),
     path("lineage/", include("apps.lineage.urls")),
     path("search/", include("apps.search.urls")),

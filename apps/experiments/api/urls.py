@@ -1,6 +1,6 @@
 """/api/v1/ routes for experiments, runs (and their params, metrics, tags, artifacts) and logged models."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from apps.experiments.api import views
@@ -29,4 +29,6 @@ urlpatterns = [
     path(f"{RUN}tags/", views.RunTagViewSet.as_view({"get": "list", "post": "create"}), name="run-tag-list"),
     path(f"{RUN}tags/<path:key>/", views.RunTagViewSet.as_view({"delete": "destroy"}), name="run-tag-detail"),
     path(f"{RUN}artifacts/", views.RunArtifactViewSet.as_view({"get": "list"}), name="run-artifact-list"),
+    # Training: training-jobs/, runs/<id>/reproduce/, training/estimators/ (apps/experiments/training/api.py).
+    path("", include("apps.experiments.training.api_urls")),
 ]

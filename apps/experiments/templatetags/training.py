@@ -86,6 +86,9 @@ def reproduce_panel(context, run) -> dict:
         "reproducible": reproducible,
         "reproductions": reproductions,
         "active_job": selectors.run_active_reproduce_job(user=user, run=run) if reproducible else None,
-        "tolerance": {"relative": reproducibility.RELATIVE_TOLERANCE, "absolute": reproducibility.ABSOLUTE_TOLERANCE},
+        "tolerance": {
+            "relative": reproducibility.RELATIVE_TOLERANCE,
+            "absolute": reproducibility.ABSOLUTE_TOLERANCE,
+        },
         "csrf_token": context.get("csrf_token"),
     }

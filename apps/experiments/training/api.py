@@ -36,13 +36,16 @@ class TrainingSpecSerializer(serializers.Serializer):
     search = serializers.DictField(
         required=False,
         allow_null=True,
-        help_text='{"method": "grid"|"random", "space": {name: [values] | {"min", "max"}}, "n_iter", "folds"}',
+        help_text='{"method": "grid"|"random", "space": {name: [values] | {"min", "max"}}, '
+        '"n_iter", "folds"}',
     )
     validation = serializers.DictField(
         required=False,
         help_text='{"method": "holdout", "test_size": 0.2} or {"method": "kfold", "folds": 5}',
     )
-    seed = serializers.IntegerField(required=False, allow_null=True, help_text="Empty: one is drawn and recorded.")
+    seed = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Empty: one is drawn and recorded."
+    )
     max_rows = serializers.IntegerField(required=False)
     run_name = serializers.CharField(required=False, allow_blank=True)
 
@@ -122,21 +125,26 @@ class RunReproduceView(views.APIView):
         },
     )
     def post(self, request, run_uuid: str):
-        run = Run.objects.restrict(request.user, Action.VIEW).select_related("experiment__team").filter(uuid=run_uuid).first()
+        visible = Run.objects.restrict(request.user, Action.VIEW).select_related("experiment__team")
+        run = visible.filter(uuid=run_uuid).first()
         if run is None:
             raise exceptions.NotFound("No such run.")
         try:
             job = services.run_reproduce(run=run, by=request.user)
         except services.ReproduceRefused as refusal:
             return Response(
-                {"error": "not_reproducible", "detail": refusal.messages[0], "differences": refusal.differences},
+                {
+                    "error": "not_reproducible",
+                    "detail": refusal.messages[0],
+                    "differences": refusal.differences,
+                },
                 status=status.HTTP_409_CONFLICT,
             )
         return Response(_job_body(request, job), status=status.HTTP_202_ACCEPTED)
 
 
 class EstimatorListView(views.APIView):
-    """The estimator allow-list: per estimator, its tasks and each hyper-parameter's type, bounds and default."""
+    """The estimator allow-list: tasks, and each hyper-parameter's type, bounds and default."""
 
     @extend_schema(
         responses=inline_serializer(
@@ -167,7 +175,7 @@ class EstimatorListView(views.APIView):
                         "exclusive_minimum": param.exclusive_minimum,
                         "choices": list(param.choices) if param.kind == "choice" else None,
                         "nullable": param.nullable,
-                        "tasks": [task for task in TASKS if task in param.tasks and task in estimator.classes],
+                        "tasks": [task for task in TASKS if task in param.tasks and task in estimator.tasks],
                         "allowed": param.describe_range(),
                     }
                 )

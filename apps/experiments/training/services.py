@@ -203,8 +203,6 @@ class TrainingFailed(Exception):  # noqa: N818 - reads as what happened
 
 def training_execute(*, job: Job, progress) -> dict[str, Any]:
     """Run a training (or reproduce) job: one run recorded, completed once even if delivered twice."""
-    from apps.experiments.services import tracking
-
     spec_data = (job.params or {}).get("spec")
     requester = job.requester
     if requester is None or not requester.is_active:
@@ -325,18 +323,23 @@ def _execute(*, job: Job, run: Run, spec_data: Any, by, original: Run | None, pr
     except ProfilingError as error:
         message = str(error)
         if "has no column named" in message:
-            missing = message.rsplit("has no column named ", 1)[1].rstrip(".")
-            target_missing = spec["target"] in [name.strip() for name in missing.split(",")]
-            message = (
-                f"The target column {spec['target']} is not in {version.dataset.name} version {version.number}."
-                if target_missing
-                else f"The feature column(s) {missing} are not in {version.dataset.name} version {version.number}."
-            )
+            named = message.rsplit("has no column named ", 1)[1].rstrip(".")
+            missing = [name.strip() for name in named.split(",")]
+            if spec["target"] in missing:
+                message = _missing_target(spec["target"], version, version_columns(version))
+            else:
+                message = (
+                    f"The feature column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                    f"{'are' if len(missing) > 1 else 'is'} not in "
+                    f"{version.dataset.name} version {version.number}."
+                )
         raise TrainingFailed(message) from None
     except Http404:
         raise TrainingFailed("The dataset version no longer exists, or you may no longer read it.") from None
     frame = read.frame
     if not spec["features"]:
+        if spec["target"] not in frame.columns:
+            raise TrainingFailed(_missing_target(spec["target"], version, list(frame.columns)))
         spec = spec_check_columns({**spec, "features": []}, list(frame.columns))
         _pii_check(spec=spec, version=version, by=by)
     data_digest = frame_digest(frame)
@@ -355,11 +358,6 @@ def _execute(*, job: Job, run: Run, spec_data: Any, by, original: Run | None, pr
             validation=spec["validation"],
         )  # fmt: skip
         estimator = estimator_get(spec["estimator"])
-        if prepared.task not in estimator.classes:
-            raise TrainingFailed(
-                f"The target {spec['target']} calls for {prepared.task}, which {estimator.label} does not do; "
-                "choose another estimator or set the task."
-            )
         params = params_resolve(estimator, prepared.task, spec["params"])
     except DataError as error:
         raise TrainingFailed(str(error)) from None
@@ -413,6 +411,13 @@ def _execute(*, job: Job, run: Run, spec_data: Any, by, original: Run | None, pr
     return result
 
 
+def _missing_target(target: str, version: DatasetVersion, columns: list[str]) -> str:
+    shown = ", ".join(map(str, columns[:12])) + (" …" if len(columns) > 12 else "")
+    where = f"{version.dataset.name} version {version.number}"
+    listed = f"; its columns are {shown}." if columns else "."
+    return f"The target column {target} is not in {where}{listed}"
+
+
 def _training_message(spec: dict[str, Any]) -> str:
     if spec["search"]:
         return f"Searching {search_candidates(spec['search'])} candidates"
@@ -460,7 +465,7 @@ def _log_start(
     truncated: bool,
     data_digest: str,
 ) -> None:
-    """Params (spec + effective hyper-parameters, before any search), the data's identity, the lineage input."""  # fmt: skip
+    """Params (the spec, hyper-parameters unless searched), the data's identity, the lineage input."""
     from apps.experiments.services import tracking
 
     validation = spec["validation"]
@@ -469,7 +474,9 @@ def _log_start(
         "estimator": spec["estimator"],
         "task": prepared.task,
         "target": spec["target"],
-        "features": features if len(features) <= 6000 else f"{len(spec['features'])} columns (see training/spec.json)",
+        "features": features
+        if len(features) <= 6000
+        else f"{len(spec['features'])} columns (see training/spec.json)",
         "validation": validation["method"],
         "seed": str(spec["seed"]),
         "max_rows": str(spec["max_rows"]),

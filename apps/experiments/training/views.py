@@ -32,7 +32,7 @@ def _dataset_choices(user) -> list[Dataset]:
 
 
 def _chosen_version(request):
-    """The version the form trains on: ?version=<id>, or the latest of ?dataset=<id>; None if neither is visible."""
+    """The version to train on: ?version=<id>, or the latest of ?dataset=<id>; None if not visible."""
     try:
         if request.GET.get("version") or request.POST.get("version"):
             return selectors.training_version_get(
