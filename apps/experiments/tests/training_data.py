@@ -47,7 +47,7 @@ import pytest  # noqa: E402 - fixtures below need the database and the fixed cas
 def add_frame_version(
     dataset, frame: pd.DataFrame, *, media, name: str, number: int = 1, by=None, schema=True
 ):
-    """A stored CSV version of `dataset` holding `frame`, with its schema snapshot (unless `schema` is off)."""
+    """A stored CSV version of `dataset` holding `frame`, with its schema snapshot (unless told not to)."""
     import hashlib
 
     from apps.catalog.models import DatasetVersion

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -118,14 +120,9 @@ class TrainingVersionsView(LoginRequiredMixin, View):
 
     def get(self, request):
         dataset = None
-        try:
-            dataset = (
-                Dataset.objects.restrict(request.user, Action.VIEW)
-                .filter(pk=int(request.GET["dataset"]))
-                .first()
-            )
-        except (KeyError, ValueError):
-            pass
+        with contextlib.suppress(KeyError, ValueError):
+            wanted = int(request.GET["dataset"])
+            dataset = Dataset.objects.restrict(request.user, Action.VIEW).filter(pk=wanted).first()
         versions = selectors.training_versions(user=request.user, dataset=dataset) if dataset else []
         return render(request, "experiments/training/_versions.html", {"versions": versions})
 
