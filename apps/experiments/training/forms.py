@@ -24,7 +24,6 @@ from apps.experiments.training.spec import (
     HOLDOUT,
     KFOLD,
     RANDOM,
-    SEED_MAX,
     TEST_SIZE_RANGE,
     SpecInvalid,
     max_candidates,
@@ -135,16 +134,9 @@ class TrainingForm(forms.Form):
         help_text=f"Tries the values listed per hyper-parameter, at most {max_candidates()} candidates, "
         "each scored by cross-validation on the training rows.",
     )
-    search_n_iter = forms.IntegerField(
-        label="Random candidates", min_value=1, max_value=max_candidates(), initial=10, required=False
-    )
-    search_folds = forms.IntegerField(
-        label="Search folds",
-        min_value=FOLDS_RANGE[0],
-        max_value=FOLDS_RANGE[1],
-        initial=DEFAULT_SEARCH_FOLDS,
-        required=False,
-    )
+    # Bounds are the spec's to check (one set of messages for the form and the API).
+    search_n_iter = forms.IntegerField(label="Random candidates", initial=10, required=False)
+    search_folds = forms.IntegerField(label="Search folds", initial=DEFAULT_SEARCH_FOLDS, required=False)
     validation_method = forms.ChoiceField(
         label="Validation",
         choices=[(HOLDOUT, "Hold out a share of the rows"), (KFOLD, "k-fold cross-validation")],
@@ -152,11 +144,10 @@ class TrainingForm(forms.Form):
     )
     test_size = forms.FloatField(
         label="Held-out share",
-        min_value=TEST_SIZE_RANGE[0],
-        max_value=TEST_SIZE_RANGE[1],
         initial=DEFAULT_TEST_SIZE,
         required=False,
-        help_text="0.2 keeps 20% of the rows aside to measure the model.",
+        help_text=f"0.2 keeps 20% of the rows aside to measure the model "
+        f"({TEST_SIZE_RANGE[0]} to {TEST_SIZE_RANGE[1]}).",
     )
     folds = forms.IntegerField(
         label="Folds",
@@ -167,15 +158,11 @@ class TrainingForm(forms.Form):
     )
     seed = forms.IntegerField(
         label="Seed",
-        min_value=0,
-        max_value=SEED_MAX,
         required=False,
         help_text="Makes the split, the folds and the model repeatable; empty draws one and records it.",
     )
     max_rows = forms.IntegerField(
         label="Rows to read at most",
-        min_value=10,
-        max_value=max_rows_limit(),
         initial=max_rows_limit(),
         help_text="Training reads the version's first rows up to this limit.",
     )
@@ -263,9 +250,14 @@ class TrainingForm(forms.Form):
             if data["search_method"] == RANDOM:
                 search["n_iter"] = data.get("search_n_iter") or 10
         if data.get("validation_method") == KFOLD:
-            validation = {"method": KFOLD, "folds": data.get("folds") or DEFAULT_FOLDS}
+            folds = data.get("folds")
+            validation = {"method": KFOLD, "folds": DEFAULT_FOLDS if folds is None else folds}
         else:
-            validation = {"method": HOLDOUT, "test_size": data.get("test_size") or DEFAULT_TEST_SIZE}
+            test_size = data.get("test_size")
+            validation = {
+                "method": HOLDOUT,
+                "test_size": DEFAULT_TEST_SIZE if test_size is None else test_size,
+            }
         return {
             "dataset_version": self.version.pk,
             "experiment": experiment_id,
@@ -277,7 +269,7 @@ class TrainingForm(forms.Form):
             "search": search,
             "validation": validation,
             "seed": data.get("seed"),
-            "max_rows": data.get("max_rows"),
+            "max_rows": data.get("max_rows") or max_rows_limit(),
             "run_name": data.get("run_name") or "",
         }
 

@@ -183,6 +183,12 @@ def spec_clean(data: Any) -> dict[str, Any]:
         except SpecInvalid as error:
             errors["search"] = error.errors
 
+    if spec.get("search") and isinstance(spec.get("params"), dict):
+        # What the search varies is not a fixed value (the candidates fill it in).
+        spec["params"] = {
+            name: value for name, value in spec["params"].items() if name not in spec["search"]["space"]
+        }
+
     try:
         spec["validation"] = validation_clean(data.get("validation"))
     except SpecInvalid as error:
