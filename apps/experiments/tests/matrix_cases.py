@@ -238,3 +238,7 @@ for _prefix, _spec in ADMIN_OBJECTS.items():
 def admin_experiments_app_list(world):
     api_private_experiment(world)
     return Listing(client="pam", kwargs={"app_label": "experiments"})
+
+
+# --- training (pages, htmx partials, API): apps/experiments/tests/matrix_training.py -------------
+from apps.experiments.tests.matrix_training import *  # noqa: E402, F403 - registers the training cases
