@@ -92,6 +92,7 @@ def test_submitting_starts_a_job_and_its_page_shows_the_run(client, iris_version
     html = progress.content.decode()
     run = Run.objects.get(training_job=job)
     assert "every 1s" not in html and "Accuracy" in html and f"Open the run {run.name}" in html
+    assert progress["HX-Refresh"] == "true"  # the page reloads to show the Reproduce card
 
 
 def test_errors_stand_beside_their_fields(client, iris_version, fraud_experiment, alice):

@@ -159,7 +159,11 @@ class TrainingJobProgressView(LoginRequiredMixin, View):
 
     def get(self, request, pk: int):
         job = selectors.training_job_get(user=request.user, pk=pk)
-        return render(request, "experiments/training/_job_progress.html", _job_context(request, job))
+        response = render(request, "experiments/training/_job_progress.html", _job_context(request, job))
+        if request.htmx and job.is_finished:
+            # The poll that sees the end reloads the page, which then shows the run's Reproduce card.
+            response["HX-Refresh"] = "true"
+        return response
 
 
 def _job_context(request, job) -> dict:
