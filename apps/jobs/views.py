@@ -9,7 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views import View
 from django.views.generic import DetailView, ListView
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -79,10 +79,12 @@ class JobView(LoginRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         job = self.object
+        target = selectors.job_target(user=self.request.user, job=job)
         context.update(
             progress_context(self.request, job),
             job=job,
-            target=selectors.job_target(user=self.request.user, job=job),
+            target=target,
+            target_url=_page_of(target),
             params_items=display_items(job.params),
             history=selectors.job_history(job=job),
         )
@@ -141,6 +143,17 @@ class JobStartView(LoginRequiredMixin, View):
         job = job_enqueue(kind=kind.name, requester=request.user, params=params)
         messages.success(request, f"{kind.label} started.")
         return redirect(job.get_absolute_url())
+
+
+def _page_of(obj) -> str:
+    """The object's page, or "" when it has none (yet): the job page still shows its name."""
+    get_url = getattr(obj, "get_absolute_url", None)
+    if get_url is None:
+        return ""
+    try:
+        return get_url()
+    except NoReverseMatch:
+        return ""
 
 
 def progress_context(request, job) -> dict:

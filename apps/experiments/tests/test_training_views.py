@@ -211,3 +211,11 @@ def test_the_dataset_page_links_to_training(client, iris_version, alice):
     client.force_login(alice)
     html = client.get(iris_version.dataset.get_absolute_url()).content.decode()
     assert f"{START}?dataset={iris_version.dataset_id}" in html
+
+
+def test_the_generic_job_page_shows_a_training_job(client, iris_version, fraud_experiment, alice):
+    job = services.training_start(data=iris_spec(iris_version, fraud_experiment), by=alice)
+    client.force_login(alice)
+    response = client.get(job.get_absolute_url())
+    assert response.status_code == 200
+    assert "Iris models" in response.content.decode()

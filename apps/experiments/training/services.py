@@ -47,6 +47,7 @@ from apps.experiments.training.spec import (
 )
 from apps.jobs.models import Job
 from apps.jobs.registry import JobCancelled, JobError
+from apps.jobs.services import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -158,10 +159,6 @@ def _experiment_new(*, by, name: str, team_id: Any) -> Experiment:
         return tracking.experiment_create(team=team, by=by, name=name)
     except ValidationError as error:
         raise SpecInvalid({"new_experiment_name": error.messages}) from None
-    except Exception as error:
-        if error.__class__.__name__ == "TrackingError":  # the tracking services' own refusal
-            raise SpecInvalid({"new_experiment_name": [str(getattr(error, "message", error))]}) from None
-        raise
 
 
 def training_start(*, data: Any, by, new_experiment: dict[str, Any] | None = None) -> Job:
@@ -220,6 +217,8 @@ def training_execute(*, job: Job, progress) -> dict[str, Any]:
     if experiment is None or experiment.lifecycle_stage != LifecycleStage.ACTIVE:
         raise JobError("The experiment to record this training in no longer exists (or was deleted).")
     original = _original_run(job)
+    if original is None and (job.params or {}).get("reproduce_of"):
+        raise JobError("The run to reproduce no longer exists.")
     if run is None:
         progress(2, "Starting the run")
         run = _run_start(job=job, experiment=experiment, spec_data=spec_data, by=requester, original=original)
@@ -242,6 +241,8 @@ def training_execute(*, job: Job, progress) -> dict[str, Any]:
     except TrainingFailed as failure:
         _run_end(run=run, by=requester, status=RunStatus.FAILED, message=str(failure))
         raise JobError(str(failure)) from None
+    except TRANSIENT_ERRORS:
+        raise  # the database or network hiccuped: the job is retried and completes this same run
     except Exception as error:
         message = (
             f"Training failed unexpectedly ({error.__class__.__name__}); the worker log has the details."
