@@ -11,7 +11,7 @@ PYTEST := $(PY) -m pytest
 
 export PORT
 
-.PHONY: run install test test-services test-browser test-all lint format check-deploy bench clean
+.PHONY: run install test test-services test-browser test-all lint format check-deploy bench mlflow2-venv clean
 
 run: $(STAMP)
 	$(PY) -m portal.run
@@ -52,6 +52,11 @@ check-deploy: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# MLflow 2's client in var/mlflow2-venv, for the MLflow 2 compatibility test (which also builds it
+# on first use); layered over .venv, so it needs the project installed first.
+mlflow2-venv: $(STAMP)
+	$(PY) -m apps.mlflow_api.tests.mlflow2
 
 clean:
 	rm -rf $(VENV) var

@@ -3,9 +3,9 @@
 MLflow 3's `log_model` creates a logged model (PENDING) in the run's experiment, links it to the
 run as an output, uploads its files to the model's own artifact root through the artifact proxy
 and finalizes it (READY, or UPLOAD_FAILED). MLflow 2 uploads the files under the run's root and
-records the model's MLmodel summary in the run's `mlflow.log-model.history` tag (MLflow 3 sends
-that too). Callers hold objects obtained through `restrict` with the right action; these
-functions apply MLflow's rules (names, limits, active experiments and runs) and record history.
+records the model's MLmodel summary in the run's `mlflow.log-model.history` tag (`runs/log-model`).
+Callers hold objects obtained through `restrict` with the right action; these functions apply
+MLflow's rules (names, limits, active experiments and runs) and record history.
 """
 
 from __future__ import annotations

@@ -167,3 +167,90 @@ def test_hostile_paths_over_raw_http_are_refused(live_server, alice, run, templa
     assert status in {400, 404}
     assert body["error_code"] in {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST"}
     assert not Artifact.objects.exists()
+
+
+# --- the fluent API in a run (MLflow 3) -----------------------------------------------------------
+def test_a_run_logs_files_folders_text_and_dicts_and_reads_them_back(mlflow_as, alice, tmp_path):
+    mlflow = mlflow_as(alice)
+    mlflow.set_experiment("Artifacts end to end")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Findings\n")
+    folder = tmp_path / "plots"
+    folder.mkdir()
+    (folder / "roc.plotly.json").write_text('{"data": [], "layout": {}}')
+    (folder / "pr.plotly.json").write_text('{"data": [], "layout": {}}')
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(notes))
+        mlflow.log_artifacts(str(folder), "plots")
+        mlflow.log_text("threshold=0.42\n", "config/threshold.txt")
+        mlflow.log_dict({"features": ["amount", "country"]}, "config/features.json")
+    client = mlflow.MlflowClient()
+    assert [item.path for item in client.list_artifacts(run.info.run_id)] == ["config", "notes.md", "plots"]
+    assert [item.path for item in client.list_artifacts(run.info.run_id, "plots")] == [
+        "plots/pr.plotly.json",
+        "plots/roc.plotly.json",
+    ]
+    assert mlflow.artifacts.load_text(f"{run.info.artifact_uri}/config/threshold.txt") == "threshold=0.42\n"
+    assert mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/config/features.json") == {
+        "features": ["amount", "country"]
+    }
+    target = tmp_path / "back"
+    target.mkdir()
+    local = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, dst_path=str(target))
+    assert (target / "notes.md").read_text() == "# Findings\n"
+    assert sorted(path.name for path in (target / "plots").iterdir()) == ["pr.plotly.json", "roc.plotly.json"]
+    assert local.rstrip("/") == str(target)
+
+
+def test_a_files_rest_delete_removes_it(mlflow_as, mlflow_http, alice, tmp_path):
+    mlflow = mlflow_as(alice)
+    mlflow.set_experiment("Artifacts end to end")
+    with mlflow.start_run() as run:
+        mlflow.log_text("draft", "drafts/note.txt")
+        mlflow.log_text("keep", "keep.txt")
+    stored = Run.objects.get(uuid=run.info.run_id)
+    root = f"{stored.experiment_id}/{stored.uuid}/artifacts"
+    response = mlflow_http(
+        mlflow_as.token, "DELETE", f"artifacts/{root}/drafts", prefix="/api/2.0/mlflow-artifacts/"
+    )
+    assert response.status_code == 200, response.text
+    assert [item.path for item in mlflow.MlflowClient().list_artifacts(run.info.run_id)] == ["keep.txt"]
+
+
+def test_sklearn_log_model_in_a_run_is_a_ready_logged_model_linked_to_the_run(mlflow_as, alice):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from apps.experiments.models import LoggedModel, LoggedModelStatus, RunOutput
+
+    mlflow = mlflow_as(alice)
+    mlflow.set_experiment("Models end to end")
+    features = np.array([[0.0, 1.0], [1.0, 0.0], [0.9, 0.1], [0.1, 0.8], [0.5, 0.5], [0.2, 0.9]])
+    labels = np.array([0, 1, 1, 0, 1, 0])
+    model = LogisticRegression(C=5.0).fit(features, labels)
+    with mlflow.start_run() as run:
+        mlflow.log_param("C", 5.0)
+        mlflow.log_metric("accuracy", 1.0)
+        info = mlflow.sklearn.log_model(
+            model, name="forest", serialization_format="skops", input_example=features[:2]
+        )
+
+    stored = LoggedModel.objects.get(model_id=info.model_id)
+    assert stored.status == LoggedModelStatus.READY
+    assert stored.source_run.uuid == run.info.run_id
+    assert stored.params["C"] == "5.0"
+    assert RunOutput.objects.filter(run__uuid=run.info.run_id, logged_model=stored).exists()
+    assert not stored.source_run.tags.filter(key="mlflow.log-model.history").exists()  # MLflow 2's record
+    assert "model.skops" in set(Artifact.objects.filter(logged_model=stored).values_list("path", flat=True))
+
+    logged = mlflow.get_logged_model(info.model_id)
+    assert {metric.key: metric.value for metric in logged.metrics} == {"accuracy": 1.0}
+    by_id = mlflow.sklearn.load_model(f"models:/{info.model_id}")
+    by_run = mlflow.sklearn.load_model(f"runs:/{run.info.run_id}/forest")  # found by search_logged_models
+    assert (
+        by_id.predict(features).tolist()
+        == by_run.predict(features).tolist()
+        == model.predict(features).tolist()
+    )
+    found = mlflow.search_logged_models(filter_string="metrics.accuracy >= 0.9", output_format="list")
+    assert [item.model_id for item in found] == [info.model_id]
