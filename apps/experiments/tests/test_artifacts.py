@@ -308,3 +308,33 @@ def test_deleting_refuses_a_hostile_path(media, run, alice):
 def test_storage_is_djangos_default_storage(media, run, alice):
     artifact = artifact_store_bytes(run=run, path="x.txt", content=b"x", by=alice)
     assert default_storage.exists(artifact.storage_name)
+
+
+@pytest.fixture
+def object_storage(settings):
+    """A storage that is not the filesystem (no rename, no local paths), as S3 is."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    return default_storage
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_object_storage_a_replacement_is_a_copy_and_nothing_is_left_behind(
+    object_storage, settings, run, alice
+):
+    first = artifact_store_bytes(run=run, path="model/weights.bin", content=b"v1", by=alice)
+    second = artifact_store_bytes(run=run, path="model/weights.bin", content=b"version 2", by=alice)
+    assert first.pk == second.pk
+    assert _read(run, "model/weights.bin") == b"version 2"
+    stored = object_storage.listdir(f"{artifact_root(run=run)}/model")[1]
+    assert stored == ["weights.bin"]
+    assert object_storage.listdir("experiments/.incoming")[1] == []
+    settings.EXPERIMENTS_ARTIFACT_MAX_BYTES = 32
+    with pytest.raises(ArtifactTooLarge):
+        artifact_store(run=run, path="big.bin", stream=io.BytesIO(b"x" * 64), by=alice)
+    assert object_storage.listdir("experiments/.incoming")[1] == []
+    assert not object_storage.exists(f"{artifact_root(run=run)}/big.bin")
+    assert artifact_delete(run=run, path="model", by=alice) == 1
+    assert object_storage.listdir(f"{artifact_root(run=run)}/model")[1] == []
