@@ -574,3 +574,121 @@ def experiment_create_in_another_team(world):
 @matrix_case(_name("experiments-create", SESSION))
 def experiment_create_by_session(world):
     return Listing(method="POST", data={"name": PRIVATE_EXPERIMENT}, status=401, htmx=False)
+
+
+# --- artifacts and logged models of an internal experiment: bob may read, never write (403) ------
+def _token_names(*names: str, prefixes=PREFIXES) -> list[str]:
+    """Route names under the prefixes called with a token (the session's /ajax-api/ never writes)."""
+    return [
+        f"mlflow_api:{name}" if index == 0 else f"mlflow_api:{name}-{index}"
+        for name in names
+        for index, prefix in enumerate(prefixes)
+        if not prefix.startswith("ajax-")
+    ]
+
+
+def internal_artifacts(world):
+    """Fraud's internal run with one file, and a logged model of it with a tag (index rows only)."""
+    from apps.core.history import acting_user
+    from apps.experiments.models import Artifact, LoggedModel
+    from apps.experiments.services.artifacts import artifact_root
+
+    experiment, run = internal_experiment(world)
+    with acting_user(world.alice):
+        model = LoggedModel.objects.filter(experiment=experiment).first() or LoggedModel.objects.create(
+            experiment=experiment,
+            name="shared-baseline-model",
+            source_run=run,
+            user=world.alice,
+            tags={"stage": "dev"},
+        )
+        artifact = Artifact.objects.filter(run=run).first() or Artifact.objects.create(
+            experiment=experiment,
+            run=run,
+            path="shared.txt",
+            storage_name=f"{artifact_root(run=run)}/shared.txt",
+            size=6,
+        )
+    return experiment, run, model, artifact
+
+
+REFUSED = frozenset({403})
+
+
+@matrix_case(*_token_names("artifact", prefixes=ARTIFACT_PREFIXES))
+def writing_an_internal_runs_file(world):
+    _, run, _, artifact = internal_artifacts(world)
+    path = f"{_run_root(run)}/{artifact.path}"
+    return Refused(kwargs={"artifact_path": path}, obj=artifact, methods=("PUT", "DELETE"), statuses=REFUSED)
+
+
+@matrix_case(
+    *_token_names(
+        "artifact-mpu-create", "artifact-mpu-complete", "artifact-mpu-abort", prefixes=ARTIFACT_PREFIXES
+    )
+)
+def multipart_into_an_internal_run(world):
+    _, run, _, artifact = internal_artifacts(world)
+    return Refused(kwargs={"artifact_path": f"{_run_root(run)}/big.bin"}, obj=artifact, statuses=REFUSED)
+
+
+@matrix_case(*_token_names("logged-model"))
+def finalizing_or_deleting_an_internal_model(world):
+    _, _, model, _ = internal_artifacts(world)
+    return Refused(
+        kwargs={"model_id": model.model_id},
+        obj=model,
+        methods=("PATCH", "DELETE"),
+        data={"status": "LOGGED_MODEL_READY"},
+        statuses=REFUSED,
+    )
+
+
+@matrix_case(*_token_names("logged-model-tags"))
+def tagging_an_internal_model(world):
+    _, _, model, _ = internal_artifacts(world)
+    data = {"tags": [{"key": "stage", "value": "prod"}]}
+    return Refused(kwargs={"model_id": model.model_id}, obj=model, data=data, statuses=REFUSED)
+
+
+@matrix_case(*_token_names("logged-model-tag"))
+def untagging_an_internal_model(world):
+    _, _, model, _ = internal_artifacts(world)
+    return Refused(kwargs={"model_id": model.model_id, "tag_key": "stage"}, obj=model, statuses=REFUSED)
+
+
+@matrix_case(*_token_names("logged-model-params"))
+def adding_params_to_an_internal_model(world):
+    _, _, model, _ = internal_artifacts(world)
+    data = {"params": [{"key": "alpha", "value": "1"}]}
+    return Refused(kwargs={"model_id": model.model_id}, obj=model, data=data, statuses=REFUSED)
+
+
+@matrix_case(*_token_names("logged-models-create"))
+def a_model_in_an_internal_experiment(world):
+    experiment, run, _, _ = internal_artifacts(world)
+    data = {"experiment_id": str(experiment.pk), "name": "planted", "source_run_id": run.uuid}
+    return Refused(kwargs={}, obj=experiment, data=data, statuses=REFUSED)
+
+
+@matrix_case(*_token_names("runs-outputs"))
+def outputs_of_an_internal_run(world):
+    _, run, model, _ = internal_artifacts(world)
+    data = {"run_id": run.uuid, "models": [{"model_id": model.model_id, "step": 1}]}
+    return Refused(kwargs={}, obj=run, data=data, statuses=REFUSED)
+
+
+@matrix_case(*_token_names("runs-log-model"))
+def a_model_recorded_on_an_internal_run(world):
+    import json
+
+    _, run, _, _ = internal_artifacts(world)
+    model_json = {
+        "run_id": run.uuid,
+        "artifact_path": "model",
+        "utc_time_created": "2025-05-01",
+        "flavors": {},
+    }
+    return Refused(
+        kwargs={}, obj=run, data={"run_id": run.uuid, "model_json": json.dumps(model_json)}, statuses=REFUSED
+    )
