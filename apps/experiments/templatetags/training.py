@@ -87,8 +87,8 @@ def reproduce_panel(context, run) -> dict:
         "reproductions": reproductions,
         "active_job": selectors.run_active_reproduce_job(user=user, run=run) if reproducible else None,
         "tolerance": {
-            "relative": reproducibility.RELATIVE_TOLERANCE,
-            "absolute": reproducibility.ABSOLUTE_TOLERANCE,
+            "relative": f"{reproducibility.RELATIVE_TOLERANCE:g}",
+            "absolute": f"{reproducibility.ABSOLUTE_TOLERANCE:g}",
         },
         "csrf_token": context.get("csrf_token"),
     }
