@@ -29,7 +29,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Quality", "section:quality", "shield-check", "Data", built=False),
     NavEntry("Community", "section:community", "messages", "Data", built=False),
     NavEntry("Ideas", "community:idea_list", "bulb", "Data"),
-    NavEntry("Experiments", "section:experiments", "flask", "Machine learning", built=False),
+    NavEntry("Experiments", "experiments:experiment_list", "flask", "Machine learning"),
     NavEntry("Models", "registry:model_list", "box", "Machine learning"),
     NavEntry("SLAs", "section:slas", "target-arrow", "Operations", built=False),
     NavEntry("Dashboards", "section:dashboards", "chart-bar", "Operations", built=False),

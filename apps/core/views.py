@@ -29,16 +29,6 @@ SECTIONS = {
         "messages",
         ["A discussion tab on every dataset, experiment and model", "Ideas with votes", "Announcements"],
     ),
-    "experiments": (
-        "Experiments",
-        "Experiment tracking compatible with the MLflow client, and training jobs.",
-        "flask",
-        [
-            "Runs with params, metrics and artifacts",
-            "Run comparison charts",
-            "Training jobs on a catalog dataset",
-        ],
-    ),
     "slas": (
         "SLAs",
         "Shared KPIs and SLOs between data science and IT, error budgets and breaches.",

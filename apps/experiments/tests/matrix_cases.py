@@ -241,4 +241,6 @@ def admin_experiments_app_list(world):
 
 
 # --- training (pages, htmx partials, API): apps/experiments/tests/matrix_training.py -------------
+# --- experiment and run pages (/experiments/): apps/experiments/tests/matrix_pages.py ----------
+from apps.experiments.tests.matrix_pages import *  # noqa: E402, F403 - registers the page cases
 from apps.experiments.tests.matrix_training import *  # noqa: E402, F403 - registers the training cases
