@@ -797,17 +797,23 @@ def _metrics_write(run: Run, metrics: list[Metric_]) -> None:
         if current is None or candidate[:3] > current[:3]:
             latest[key] = candidate
     _insert_ignoring_duplicates(
-        Metric, ["run_id", "key", "value", "timestamp", "step", "is_nan"], [(run.pk, *row) for row in rows]
+        Metric,
+        ["run_id", "key", "value", "timestamp", "step", "is_nan"],
+        [(run.pk, *row) for row in rows],
+        pg_types=["bigint", "varchar", "float8", "bigint", "bigint", "boolean"],
     )
     _latest_metrics_upsert(run.pk, latest)
 
 
-def _insert_ignoring_duplicates(model, columns: list[str], rows: list[tuple]) -> None:
+def _insert_ignoring_duplicates(
+    model, columns: list[str], rows: list[tuple], pg_types: list[str] | None = None
+) -> None:
     """Insert rows in one statement, skipping those that hit a unique constraint (a client retry).
 
     Django's bulk_create splits at SQLite's historical 999-variable limit (7 statements for 1000
     points); SQLite runs one prepared statement over all rows (executemany) at C speed, and
-    PostgreSQL takes one multi-row VALUES statement per 60,000 parameters.
+    PostgreSQL takes one array per column through unnest (or one multi-row VALUES statement per
+    60,000 parameters when no column types are given).
     """
     quote = connection.ops.quote_name
     # Table and column names come from the model, values go as parameters.
@@ -816,6 +822,15 @@ def _insert_ignoring_duplicates(model, columns: list[str], rows: list[tuple]) ->
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.executemany(head + placeholders + " ON CONFLICT DO NOTHING", rows)
+            return
+        if pg_types is not None:  # one array per column: 6 parameters for any number of rows
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            unnest = ", ".join(f"%s::{kind}[]" for kind in pg_types)
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+                f"SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING",
+                arrays,
+            )
             return
         chunk = max(1, 60000 // len(columns))
         for start in range(0, len(rows), chunk):
