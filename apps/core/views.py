@@ -23,12 +23,6 @@ SECTIONS = {
             "Failing checks on your datasets, on your home page",
         ],
     ),
-    "community": (
-        "Community",
-        "Discussions and ideas on every asset, mentions and notifications.",
-        "messages",
-        ["A discussion tab on every dataset, experiment and model", "Ideas with votes", "Announcements"],
-    ),
     "experiments": (
         "Experiments",
         "Experiment tracking compatible with the MLflow client, and training jobs.",
