@@ -54,8 +54,9 @@ THREADS = (
         "kind": "question",
         "title": "Why do chargebacks spike every Monday?",
         "body": (
-            "The weekly fraud rate on #card-transactions jumps by about **40%** every Monday, then settles by "
-            "Wednesday:\n\n| day | fraud rate |\n|---|---|\n| Sun | 0.11% |\n| Mon | 0.16% |\n| Tue | 0.13% |\n\n"
+            "The weekly fraud rate on #card-transactions jumps by about **40%** every Monday, "
+            "then settles by Wednesday:\n\n"
+            "| day | fraud rate |\n|---|---|\n| Sun | 0.11% |\n| Mon | 0.16% |\n| Tue | 0.13% |\n\n"
             "Is that real fraud, or an artefact of how chargebacks are booked?"
         ),
         "replies": [
