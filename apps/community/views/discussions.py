@@ -465,7 +465,12 @@ class PostEditView(PostMixin, View):
     def _render_form(self, request, form, status=200):
         template = "community/_post_edit_form.html" if request.htmx else self.template_name
         context = {"form": form, "post": self.post_object, "thread": self.post_object.thread}
-        return render(request, template, context, status=status)
+        response = render(request, template, context, status=status)
+        if request.htmx and request.method == "POST":
+            # The form comes back with its errors where it was, not in place of the whole post.
+            response["HX-Retarget"] = f"#post-body-{self.post_object.pk}"
+            response["HX-Reswap"] = "innerHTML"
+        return response
 
     def get(self, request, pk):
         self._check(request)
