@@ -127,7 +127,7 @@ def own_things_and_directories(world):
     return Listing()
 
 
-@matrix_case(*[f"section:{slug}" for slug in ("quality", "community", "slas")])
+@matrix_case(*[f"section:{slug}" for slug in ("quality", "slas")])
 @matrix_case("section:dashboards")
 def section_placeholders(world):
     return Listing(queries=[{}, {"q": "Card"}])

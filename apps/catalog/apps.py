@@ -21,6 +21,10 @@ class CatalogConfig(AppConfig):
         from apps.catalog.models import DatasetVersion  # lineage links versions (runs read and write them)
 
         register_asset(DatasetVersion, label="Dataset version", icon="versions", section="catalog")
+        from apps.catalog.models import Column, GlossaryTerm  # discussions and follows on terms and columns
+
+        register_asset(GlossaryTerm, label="Glossary term", icon="book", section="catalog")
+        register_asset(Column, label="Column", icon="columns", section="catalog")
         import apps.catalog.jobs  # noqa: F401 - registers catalog.source_test and catalog.source_sync
         import apps.catalog.jobs_profiling  # noqa: F401 - registers the catalog.profile job kind
         import apps.catalog.openlineage.jobs  # noqa: F401 - registers the catalog.openlineage_event job kind

@@ -282,6 +282,9 @@ class Column(models.Model):
     def __str__(self) -> str:
         return f"{self.dataset}.{self.name}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:dataset_schema", kwargs={"pk": self.dataset_id}) + f"#column-{self.pk}"
+
 
 class DatasetProfile(models.Model):
     """Per-column statistics of one dataset version, computed by a profiling job."""

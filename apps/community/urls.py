@@ -48,3 +48,33 @@ urlpatterns = [
         name="asset_activity",
     ),
 ]
+
+# Discussions: the forum home, categories, threads, posts, the editor's helpers, any asset's Discussion tab.
+urlpatterns += [
+    path("", views.ForumHomeView.as_view(), name="home"),
+    path("categories/new/", views.CategoryCreateView.as_view(), name="category_create"),
+    path("c/<slug:slug>/", views.CategoryView.as_view(), name="category_detail"),
+    path("c/<slug:slug>/edit/", views.CategoryEditView.as_view(), name="category_edit"),
+    path("new/", views.ThreadCreateView.as_view(), name="thread_create"),
+    path("t/<int:pk>/", views.ThreadView.as_view(), name="thread_detail"),
+    path("t/<int:pk>/reply/", views.PostCreateView.as_view(), name="post_create"),
+    path("t/<int:pk>/edit/", views.ThreadEditView.as_view(), name="thread_edit"),
+    path("t/<int:pk>/accept/", views.ThreadAcceptView.as_view(), name="thread_accept"),
+    path("t/<int:pk>/moderate/", views.ThreadModerateView.as_view(), name="thread_moderate"),
+    path("posts/<int:pk>/edit/", views.PostEditView.as_view(), name="post_edit"),
+    path("posts/<int:pk>/revisions/", views.PostRevisionsView.as_view(), name="post_revisions"),
+    path("posts/<int:pk>/react/", views.PostReactView.as_view(), name="post_react"),
+    path("preview/", views.PreviewView.as_view(), name="preview"),
+    path("autocomplete/", views.AutocompleteView.as_view(), name="autocomplete"),
+    re_path(
+        r"^discussions/on/(?P<label>[a-z_]+\.[a-z_]+)/(?P<pk>[0-9]+)/$",
+        views.AssetDiscussionsView.as_view(),
+        name="asset_discussions",
+    ),
+]
+
+# Follows: the button any page includes, and one's own list.
+urlpatterns += [
+    path("follow/", views.FollowToggleView.as_view(), name="follow_toggle"),
+    path("following/", views.FollowListView.as_view(), name="follow_list"),
+]

@@ -18,11 +18,22 @@ class AssetType:
 
 
 _REGISTRY: dict[str, AssetType] = {}
+_ASSET_LISTENERS: list[Callable[[AssetType], None]] = []
 
 
 def register_asset(model: type[models.Model], *, label: str, icon: str, section: str) -> None:
     """Declare `model` an asset; call from the owning app's AppConfig.ready()."""
-    _REGISTRY[model._meta.label_lower] = AssetType(model=model, label=label, icon=icon, section=section)
+    registered = AssetType(model=model, label=label, icon=icon, section=section)
+    _REGISTRY[model._meta.label_lower] = registered
+    for listener in _ASSET_LISTENERS:
+        listener(registered)
+
+
+def on_asset_register(listener: Callable[[AssetType], None]) -> None:
+    """Call `listener` for every asset type, registered before or after (e.g. to watch deletions)."""
+    _ASSET_LISTENERS.append(listener)
+    for registered in list(_REGISTRY.values()):
+        listener(registered)
 
 
 def asset_type(model_or_instance) -> AssetType | None:
@@ -35,6 +46,45 @@ def asset_types() -> list[AssetType]:
 
 def is_asset(model_or_instance) -> bool:
     return asset_type(model_or_instance) is not None
+
+
+def asset_model(label: str) -> type[models.Model] | None:
+    """The registered asset model named "app_label.model_name", or None."""
+    registered = _REGISTRY.get((label or "").strip().lower())
+    return registered.model if registered else None
+
+
+def asset_key(obj: models.Model) -> str:
+    """How an asset is named across apps and in URLs: "catalog.dataset:12"."""
+    return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def asset_parse_key(key: str) -> tuple[type[models.Model], int]:
+    """ "catalog.dataset:12" → (Dataset, 12); a ValueError says what is wrong with the key."""
+    label, _, raw_id = (key or "").strip().rpartition(":")
+    if not label or not raw_id.isdigit() or len(raw_id) > 18:
+        raise ValueError("Name an asset as <app_label>.<model>:<id>, e.g. catalog.dataset:12.")
+    model = asset_model(label)
+    if model is None:
+        raise ValueError(f"{label!r} is not an asset type.")
+    return model, int(raw_id)
+
+
+def asset_team_path(model: type[models.Model]) -> str | None:
+    """The lookup from an asset to its owning team: "team", or through the parent it inherits from."""
+    names = {field.name for field in model._meta.get_fields()}
+    if "team" in names:
+        return "team"
+    through = getattr(model, "restrict_through", None)
+    if through is None and "dataset" in names and hasattr(model._default_manager.all(), "restrict"):
+        through = "dataset"  # InheritedRestrictQuerySet's default parent
+    if through is None:
+        return None
+    parent = model
+    for part in through.split("__"):
+        parent = parent._meta.get_field(part).related_model
+    parent_path = asset_team_path(parent)
+    return f"{through}__{parent_path}" if parent_path else None
 
 
 # --- search: how each asset type is indexed ----------------------------------------------------

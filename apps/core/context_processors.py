@@ -18,6 +18,8 @@ class NavEntry:
     icon: str  # a Tabler icon name
     group: str  # sidebar heading; "" for the top entry
     built: bool = True
+    # Pages under this entry's URL that belong elsewhere (e.g. the notification inbox under /community/).
+    excludes: tuple[str, ...] = ()
 
 
 NAVIGATION: list[NavEntry] = [
@@ -27,7 +29,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Glossary", "catalog:term_list", "book", "Data"),
     NavEntry("Access requests", "catalog:access_request_list", "lock-access", "Data"),
     NavEntry("Quality", "section:quality", "shield-check", "Data", built=False),
-    NavEntry("Community", "section:community", "messages", "Data", built=False),
+    NavEntry("Community", "community:home", "messages", "Data", excludes=("community:notification_list",)),
     NavEntry("Ideas", "community:idea_list", "bulb", "Data"),
     NavEntry("Experiments", "experiments:experiment_list", "flask", "Machine learning"),
     NavEntry("Models", "registry:model_list", "box", "Machine learning"),
@@ -51,12 +53,24 @@ def _reverse_or_none(url_name: str) -> str | None:
         return None
 
 
+def _matches(entry: NavEntry, url: str | None, path: str) -> bool:
+    if url is None:
+        return False
+    if url == "/":
+        return path == url
+    if not path.startswith(url):
+        return False
+    return not any(
+        (excluded := _reverse_or_none(name)) and path.startswith(excluded) for name in entry.excludes
+    )
+
+
 def navigation(request) -> dict:
     """Sidebar entries grouped by area, the active one marked, plus layout flags."""
     path = request.path
     urls = {entry.url_name: _reverse_or_none(entry.url_name) for entry in NAVIGATION}
     # The longest entry URL the path starts with is the active one (/community/ideas/ over /community/).
-    matching = [url for url in urls.values() if url and (path == url if url == "/" else path.startswith(url))]
+    matching = [urls[entry.url_name] for entry in NAVIGATION if _matches(entry, urls[entry.url_name], path)]
     current = max(matching, key=len, default=None)
     groups: list[dict] = []
     for entry in NAVIGATION:

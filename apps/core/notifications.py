@@ -26,6 +26,7 @@ class EventType:
 
 _EVENT_TYPES: dict[str, EventType] = {}
 _handler: Callable[..., Any] | None = None
+_followers_handler: Callable[..., Any] | None = None
 
 
 def register_event_type(name: str, *, label: str, email_by_default: bool = True) -> EventType:
@@ -54,3 +55,26 @@ def notify(*, recipients: Iterable, event: str, actor=None, target=None, message
     if _handler is None:
         return []
     return _handler(recipients=recipients, event=event, actor=actor, target=target, message=message, url=url)
+
+
+def set_followers_handler(handler: Callable[..., Any] | None) -> None:
+    """Install the function that lists who follows an object (the community app's `followers_of`)."""
+    global _followers_handler
+    _followers_handler = handler
+
+
+def followers_of(target) -> list:
+    """People following `target` (and, for an asset, its owning team); [] without a handler.
+
+    Not filtered by visibility: `notify` drops whoever may not see the target.
+    """
+    if _followers_handler is None or target is None:
+        return []
+    return list(_followers_handler(target=target))
+
+
+def notify_followers(*, target, event: str, actor=None, message: str, url: str = "") -> Any:
+    """Tell the followers of `target` about `event` (e.g. a quality failure, a release, an SLA breach)."""
+    return notify(
+        recipients=followers_of(target), event=event, actor=actor, target=target, message=message, url=url
+    )

@@ -23,12 +23,6 @@ SECTIONS = {
             "Failing checks on your datasets, on your home page",
         ],
     ),
-    "community": (
-        "Community",
-        "Discussions and ideas on every asset, mentions and notifications.",
-        "messages",
-        ["A discussion tab on every dataset, experiment and model", "Ideas with votes", "Announcements"],
-    ),
     "slas": (
         "SLAs",
         "Shared KPIs and SLOs between data science and IT, error budgets and breaches.",

@@ -17,6 +17,7 @@ from apps.catalog.services import dataset_create
 from apps.core.history import acting_user
 from apps.demo.catalog_glossary import demo_glossary_ensure
 from apps.demo.catalog_sources import demo_sources_ensure
+from apps.demo.community import demo_community_ensure
 from apps.demo.community_ideas import demo_ideas_ensure
 from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_JOBS, DEMO_PASSWORD, GRANTS, PEOPLE, TEAMS
 from apps.demo.experiments import demo_experiments_ensure
@@ -88,6 +89,7 @@ def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
     created.update(demo_sources_ensure(teams=teams, by=admin))
     created.update(demo_lineage_ensure(teams=teams, by=admin))
     created.update(demo_glossary_ensure(teams=teams, by=admin))
+    created.update(demo_community_ensure(teams=teams, by=admin))  # discusses the datasets, terms and columns
     created.update(demo_profiles_ensure(by=admin))  # profiles the versions the steps above recorded
     created.update(demo_experiments_ensure(teams=teams, by=admin))  # runs read the versions above
     created.update(demo_ideas_ensure(teams=teams))  # ideas and announcements about the datasets above

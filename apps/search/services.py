@@ -77,10 +77,33 @@ def search_index_objects(*, objects: Iterable[models.Model], with_dependents: bo
             ).delete()
             _write(pairs)
             written += len(pairs)
-            if with_dependents and registered.dependents is not None:
+            if with_dependents:
                 for obj in members:
-                    written += search_index_objects(objects=list(registered.dependents(obj)))
+                    dependents = list(registered.dependents(obj)) if registered.dependents else []
+                    done = {(d._meta.label_lower, d.pk) for d in dependents}
+                    governed = [d for d in _governed(obj) if (d._meta.label_lower, d.pk) not in done]
+                    written += search_index_objects(objects=dependents + governed)
     return written
+
+
+def _governed(obj: models.Model) -> list[models.Model]:
+    """Other indexed objects whose permissions follow `obj` (its `access`), e.g. discussions on a dataset:
+    when the dataset's team or visibility changes, their entries must change with it."""
+    label = obj._meta.label_lower
+    rows = (
+        SearchDocument.objects.filter(access_type=label, access_id=obj.pk)
+        .exclude(asset_type=label)
+        .values_list("asset_type", "object_id")
+    )
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for asset_type, object_id in rows:
+        by_type[asset_type].append(object_id)
+    found: list[models.Model] = []
+    for asset_type, ids in by_type.items():
+        registered = search_type(asset_type)
+        if registered is not None:
+            found.extend(registered.bulk_queryset().filter(pk__in=ids))
+    return found
 
 
 def search_remove_object(*, obj: models.Model) -> None:

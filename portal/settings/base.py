@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 import plotly
+from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_int, env_list, env_str
 
@@ -177,9 +178,26 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "apps.experiments.models.RunStatus",
         "LoggedModelStatusEnum": "apps.experiments.models.LoggedModelStatus",
         "IdeaStatusEnum": "apps.community.models.ideas.IdeaStatus",
+        "ThreadKindEnum": "apps.community.models.discussions.ThreadKind",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",  # tags operations by resource (teams, datasets …), not "v1"
 }
+
+# --- Cache ----------------------------------------------------------------
+# Rate limits (e.g. posting in discussions) count in the default cache. The embedded default's
+# local-memory cache counts per process; with several web processes set CACHE_URL to Redis.
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// or rediss:// URL, got {CACHE_URL!r}")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "atrium"}}
+
+# --- Community --------------------------------------------------------------
+# Posts (threads and replies) one person may write per window, "<count>/<second|minute|hour|day>",
+# comma-separated; empty turns the limit off.
+COMMUNITY_POST_RATE_LIMITS = env_str("COMMUNITY_POST_RATE_LIMITS", "10/minute,100/day")
 
 # --- Celery ---------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

@@ -1,10 +1,14 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from apps.community.api import views
+from apps.community.api import discussions, follows, views
 
 router = SimpleRouter()
 router.register("notifications", views.NotificationViewSet, basename="notification")
+router.register("categories", discussions.CategoryViewSet, basename="category")
+router.register("threads", discussions.ThreadViewSet, basename="thread")
+router.register("posts", discussions.PostViewSet, basename="post")
+router.register("follows", follows.FollowViewSet, basename="follow")
 
 urlpatterns = router.urls
 

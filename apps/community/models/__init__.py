@@ -7,6 +7,20 @@ from apps.community.models.announcements import (  # noqa: F401, E402
     AnnouncementQuerySet,
     AnnouncementSeverity,
 )
+from apps.community.models.discussions import (  # noqa: F401
+    KIND_ICONS,
+    Category,
+    CategoryQuerySet,
+    Emoji,
+    Post,
+    PostQuerySet,
+    Reaction,
+    ReactionQuerySet,
+    Thread,
+    ThreadKind,
+    ThreadQuerySet,
+)
+from apps.community.models.follows import Follow, FollowQuerySet  # noqa: F401
 from apps.community.models.ideas import (  # noqa: F401, E402
     OPEN_STATUSES,
     Idea,

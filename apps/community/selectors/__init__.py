@@ -13,6 +13,36 @@ from apps.community.selectors.announcements import (  # noqa: F401, E402
     announcement_home,
     announcement_list,
 )
+from apps.community.selectors.discussions import (  # noqa: F401
+    ThreadFilters,
+    ThreadRights,
+    asset_discussion_url,
+    asset_get,
+    category_get,
+    category_list,
+    category_user_may,
+    links_for,
+    post_get,
+    post_list,
+    post_revisions,
+    reactions_for,
+    render_body,
+    render_posts,
+    thread_asset_links,
+    thread_count_on,
+    thread_counts_on,
+    thread_get,
+    thread_list,
+    thread_rights,
+)
+from apps.community.selectors.follows import (  # noqa: F401
+    follow_key,
+    follow_list,
+    follow_target_get,
+    follow_target_label,
+    follower_count,
+    is_following,
+)
 from apps.community.selectors.ideas import (  # noqa: F401, E402
     idea_get,
     idea_links,

@@ -7,6 +7,33 @@ from apps.community.services.announcements import (  # noqa: F401, E402
     announcement_end,
     announcement_update,
 )
+from apps.community.services.discussions import (  # noqa: F401
+    EVENT_ACCEPTED,
+    EVENT_MENTION,
+    EVENT_POST,
+    EVENT_REPLY,
+    EVENT_THREAD,
+    category_creatable_teams,
+    category_create,
+    category_update,
+    mentioned_people,
+    post_create,
+    post_edit,
+    reaction_toggle,
+    thread_accept_answer,
+    thread_create,
+    thread_moderate,
+    thread_update,
+    thread_user_may,
+)
+from apps.community.services.follows import (  # noqa: F401
+    follow_create,
+    follow_delete,
+    follow_ensure,
+    follow_toggle,
+    followers_of,
+    follows_delete_for,
+)
 from apps.community.services.ideas import (  # noqa: F401, E402
     idea_create,
     idea_delete,
@@ -29,3 +56,4 @@ from apps.community.services.notifications import (  # noqa: F401
     notify,
     user_may_see,
 )
+from apps.community.services.ratelimit import RateLimited, post_rate_limit_take  # noqa: F401

@@ -380,3 +380,312 @@ def _admin_cases(prefix: str, get_object) -> None:
 
 _admin_cases("community_idea", private_idea)
 _admin_cases("community_announcement", team_announcement)
+
+
+# --- discussions ------------------------------------------------------------------------------------
+PRIVATE_THREAD_TITLE = "Chargeback ring suspected at merchant 4471"
+PRIVATE_THREAD_BODY = "Seventeen cards tested with one-cent authorisations overnight"
+PRIVATE_REPLY = "Blocklisted the merchant's terminal range pending review"
+PRIVATE_CATEGORY = "Fraud war room"
+PRIVATE_CATEGORY_THREAD = "Quarter-end model freeze checklist"
+
+
+def private_thread(world):
+    """alice's question on Fraud's private dataset, with olivia's reply and a reaction (once per case)."""
+    from apps.community.models import Post, Thread
+    from apps.community.services import post_create, reaction_toggle, thread_create
+
+    thread = Thread.objects.filter(title=PRIVATE_THREAD_TITLE).first()
+    if thread is None:
+        thread = thread_create(
+            by=world.alice,
+            title=PRIVATE_THREAD_TITLE,
+            body=f"{PRIVATE_THREAD_BODY} on #card-transactions, @olivia?",
+            kind="question",
+            asset=world.private_dataset,
+            rate_limited=False,
+        )
+        reply = post_create(by=world.olivia, thread=thread, body=PRIVATE_REPLY, rate_limited=False)
+        reaction_toggle(by=world.alice, post=reply, emoji="rocket")
+    return thread, Post.objects.filter(thread=thread, is_opening=False).first()
+
+
+def private_category(world):
+    """Fraud's team-only category with one thread in it."""
+    from apps.community.models import Category
+    from apps.community.services import category_create, thread_create
+
+    category = Category.objects.filter(name=PRIVATE_CATEGORY).first()
+    if category is None:
+        category = category_create(
+            by=world.olivia, name=PRIVATE_CATEGORY, team=world.fraud_team, visibility="private"
+        )
+        thread_create(
+            by=world.alice,
+            title=PRIVATE_CATEGORY_THREAD,
+            body="Freeze at T-3",
+            category=category,
+            rate_limited=False,
+        )
+    return category
+
+
+def internal_thread(world):
+    """alice's discussion on Fraud's internal dataset: bob sees it but may not change it."""
+    from apps.community.models import Post, Thread
+    from apps.community.services import post_create, thread_create
+
+    thread = Thread.objects.filter(title="Merchant list refresh cadence").first()
+    if thread is None:
+        thread = thread_create(
+            by=world.alice,
+            title="Merchant list refresh cadence",
+            body="Weekly or daily?",
+            kind="question",
+            asset=world.internal_dataset,
+            rate_limited=False,
+        )
+        post_create(by=world.alice, thread=thread, body="Daily, it seems.", rate_limited=False)
+    return thread, Post.objects.filter(thread=thread, is_opening=False).first()
+
+
+@private_asset("discussion")
+def private_discussion_asset(world) -> list[str]:
+    thread, reply = private_thread(world)
+    return [PRIVATE_THREAD_TITLE, PRIVATE_THREAD_BODY, PRIVATE_REPLY, f"/community/t/{thread.pk}/"]
+
+
+@private_asset("forum_category")
+def private_category_asset(world) -> list[str]:
+    category = private_category(world)
+    return [PRIVATE_CATEGORY, PRIVATE_CATEGORY_THREAD, f"/community/c/{category.slug}/"]
+
+
+@matrix_case("community:home")
+def forum_home(world):
+    fraud = world.fraud_team.slug
+    return Listing(
+        queries=[
+            {},
+            {"kind": "question"},
+            {"team": fraud},
+            {"type": "catalog.dataset"},
+            {"type": "category"},
+            {"unanswered": "1", "status": "open"},
+            {"q": "Chargeback"},
+            {"author": "alice"},
+            {"page": "2"},
+        ]
+    )
+
+
+@matrix_case("community:follow_list", "community:thread_create")
+def own_forum_pages(world):
+    return Listing(queries=[{}, {"kind": "incident"}])
+
+
+@matrix_case("community:category_create")
+def category_create_page(world):
+    return Listing(status=403)  # bob is no data officer
+
+
+@matrix_case("community:category_detail")
+def org_wide_category(world):
+    from apps.community.services import category_create
+
+    category = category_create(by=world.root, name="Help desk")
+    # The category is built in the case, so there is no "without" baseline: the secrets check stands.
+    return Listing(
+        kwargs={"slug": category.slug},
+        queries=[{}, {"q": "Chargeback"}, {"kind": "question"}],
+        compare_without=False,
+    )
+
+
+@matrix_case("community:category_detail", "community:category_edit")
+def fraud_private_category(world):
+    category = private_category(world)
+    return Private(kwargs={"slug": category.slug}, obj=category)
+
+
+@matrix_case(
+    "community:thread_detail",
+    "community:post_create",
+    "community:thread_edit",
+    "community:thread_accept",
+    "community:thread_moderate",
+)
+def private_thread_routes(world):
+    thread, _ = private_thread(world)
+    return Private(kwargs={"pk": thread.pk}, obj=thread)
+
+
+@matrix_case("community:post_edit", "community:post_revisions", "community:post_react")
+def private_post_routes(world):
+    _, reply = private_thread(world)
+    return Private(kwargs={"pk": reply.pk}, obj=reply)
+
+
+@matrix_case("community:thread_create")
+def new_thread_on_a_private_asset(world):
+    dataset = world.private_dataset
+    return Private(kwargs={}, query={"asset": f"catalog.dataset:{dataset.pk}"}, obj=dataset)
+
+
+@matrix_case("community:asset_discussions")
+def private_asset_discussions(world):
+    dataset = world.private_dataset
+    private_thread(world)
+    return Private(kwargs={"label": "catalog.dataset", "pk": dataset.pk}, obj=dataset)
+
+
+@matrix_case("community:asset_discussions")
+def internal_asset_discussions(world):
+    internal_thread(world)
+    return Listing(
+        kwargs={"label": "catalog.dataset", "pk": world.internal_dataset.pk},
+        queries=[{}, {"kind": "question"}],
+        compare_without=False,  # the dataset is built in the case: no baseline, the secrets check stands
+    )
+
+
+@matrix_case("community:thread_edit", "community:thread_accept", "community:thread_moderate")
+def internal_thread_changes(world):
+    thread, _ = internal_thread(world)
+    return Refused(kwargs={"pk": thread.pk}, obj=thread)
+
+
+@matrix_case("community:post_edit")
+def internal_post_edit(world):
+    _, reply = internal_thread(world)
+    return Refused(kwargs={"pk": reply.pk}, obj=reply)
+
+
+@matrix_case("community:preview")
+def preview_of_private_references(world):
+    # A reference to a private asset previews as plain text, exactly as for a missing one.
+    return Listing(
+        method="POST", data={"body": "See #card-transactions and #fraud-analytics/card-transactions"}
+    )
+
+
+@matrix_case("community:autocomplete")
+def autocomplete(world):
+    return Listing(queries=[{"q": "#card"}, {"q": "#c"}, {"q": "@ali"}, {"q": "#fraud"}])
+
+
+@matrix_case("community:follow_toggle")
+def follow_a_private_dataset(world):
+    dataset = world.private_dataset
+    return Listing(method="POST", data={"target": f"catalog.dataset:{dataset.pk}"}, status=404)
+
+
+@matrix_case("community:follow_toggle")
+def follow_a_private_thread(world):
+    thread, _ = private_thread(world)
+    return Listing(method="POST", data={"target": f"community.thread:{thread.pk}"}, status=404)
+
+
+# --- the discussions API ---------------------------------------------------------------------------
+@matrix_case("category-list")
+def api_category_list(world):
+    return Listing(queries=[{}, {"search": "Fraud"}, {"visibility": "private"}])
+
+
+@matrix_case("category-detail")
+def api_private_category(world):
+    category = private_category(world)
+    return Private(kwargs={"slug": category.slug}, obj=category)
+
+
+@matrix_case("thread-list")
+def api_thread_list(world):
+    dataset = world.private_dataset
+    return Listing(
+        queries=[
+            {},
+            {"asset": f"catalog.dataset:{dataset.pk}"},
+            {"category": "fraud-war-room"},
+            {"kind": "question"},
+            {"team": world.fraud_team.slug},
+            {"unanswered": "true"},
+            {"search": "Chargeback"},
+        ]
+    )
+
+
+@matrix_case("thread-list")
+def api_thread_on_a_private_asset(world):
+    data = {"title": "Sneaky", "body": "x", "asset": f"catalog.dataset:{world.private_dataset.pk}"}
+    return Listing(method="POST", data=data, status=400)
+
+
+@matrix_case("thread-list")
+def api_thread_in_a_private_category(world):
+    private_category(world)
+    return Listing(
+        method="POST", data={"title": "Sneaky", "body": "x", "category": "fraud-war-room"}, status=400
+    )
+
+
+@matrix_case("thread-detail", "thread-accept", "thread-moderate")
+def api_private_thread(world):
+    thread, _ = private_thread(world)
+    return Private(kwargs={"pk": thread.pk}, obj=thread)
+
+
+@matrix_case("thread-detail")
+def api_internal_thread_change(world):
+    thread, _ = internal_thread(world)
+    return Refused(kwargs={"pk": thread.pk}, obj=thread, methods=("PATCH",))
+
+
+@matrix_case("thread-accept", "thread-moderate")
+def api_internal_thread_actions(world):
+    thread, _ = internal_thread(world)
+    return Refused(kwargs={"pk": thread.pk}, obj=thread)
+
+
+@matrix_case("post-list")
+def api_post_list(world):
+    thread, _ = private_thread(world)
+    return Listing(queries=[{}, {"thread": thread.pk}, {"search": "Blocklisted"}, {"author": "olivia"}])
+
+
+@matrix_case("post-list")
+def api_post_in_a_private_thread(world):
+    thread, _ = private_thread(world)
+    return Listing(method="POST", data={"thread": thread.pk, "body": "Let me in"}, status=400)
+
+
+@matrix_case("post-detail", "post-react")
+def api_private_post(world):
+    _, reply = private_thread(world)
+    return Private(kwargs={"pk": reply.pk}, obj=reply)
+
+
+@matrix_case("post-detail")
+def api_internal_post_change(world):
+    _, reply = internal_thread(world)
+    return Refused(kwargs={"pk": reply.pk}, obj=reply, methods=("PATCH",))
+
+
+@matrix_case("follow-list")
+def api_follow_list(world):
+    from apps.community.services import follow_create
+
+    follow_create(user=world.alice, target=world.private_dataset)
+    return Listing(queries=[{}, {"target_type": "catalog.dataset"}])
+
+
+@matrix_case("follow-list")
+def api_follow_a_private_dataset(world):
+    return Listing(method="POST", data={"target": f"catalog.dataset:{world.private_dataset.pk}"}, status=400)
+
+
+@matrix_case("follow-detail")
+def api_someone_elses_follow(world):
+    from apps.community.services import follow_create
+
+    follow = follow_create(user=world.alice, target=world.private_dataset)
+    return Private(kwargs={"pk": follow.pk}, obj=follow)

@@ -10,6 +10,25 @@ from apps.community.views.announcements import (  # noqa: F401, E402
     AnnouncementListView,
     AnnouncementView,
 )
+from apps.community.views.discussions import (  # noqa: F401
+    AssetDiscussionsView,
+    AutocompleteView,
+    CategoryCreateView,
+    CategoryEditView,
+    CategoryView,
+    ForumHomeView,
+    PostCreateView,
+    PostEditView,
+    PostReactView,
+    PostRevisionsView,
+    PreviewView,
+    ThreadAcceptView,
+    ThreadCreateView,
+    ThreadEditView,
+    ThreadModerateView,
+    ThreadView,
+)
+from apps.community.views.follows import FollowListView, FollowToggleView  # noqa: F401
 from apps.community.views.ideas import (  # noqa: F401, E402
     IdeaCreateView,
     IdeaDeleteView,
