@@ -327,7 +327,7 @@ def child_client(
     os.environ["MLFLOW_TRACKING_URI"] = uri
     if token:
         os.environ["MLFLOW_TRACKING_TOKEN"] = token
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "3"  # a worker restart must not end the run
     import mlflow
     from mlflow.entities import Metric, Param
 
