@@ -23,15 +23,24 @@ from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_JOBS, DEMO_PASSWORD, G
 from apps.demo.experiments import demo_experiments_ensure
 from apps.demo.lineage import demo_lineage_ensure
 from apps.demo.profiling import demo_profiles_ensure
+from apps.demo.training import demo_training_ensure
 from apps.teams.models import Membership, Team
 from apps.teams.services import membership_set, team_create
 
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
 def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
     """Build the demo organisation's missing pieces; returns what was created (empty the second time)."""
+    created = Counter(_demo_rows(password=password))
+    # A real training job once the rows above are committed: it runs as a worker would (its
+    # heartbeat writes from another thread), then its model is registered.
+    created.update(demo_training_ensure())
+    return dict(created)
+
+
+@transaction.atomic
+def _demo_rows(*, password: str) -> dict[str, int]:
     created: Counter[str] = Counter()
     password_hash = make_password(password)  # hashed once: every demo account shares it
     admin = _user_ensure(

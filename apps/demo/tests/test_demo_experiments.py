@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def seeded():
+def seeded(settings):
+    settings.JOB_HEARTBEAT_SECONDS = 600  # the demo training runs in-process: no lease to renew here
     call_command("seed_demo", verbosity=0)
     return {user.username: user for user in get_user_model().objects.all()}
 
@@ -50,11 +51,29 @@ def test_the_demo_has_experiments_with_believable_runs(seeded):
 def test_private_demo_experiments_stay_in_their_team_and_the_internal_one_is_for_everyone(seeded):
     bob, rita, alice = seeded["bob"], seeded["rita"], seeded["alice"]
     visible_to_rita = set(Experiment.objects.restrict(rita).values_list("name", flat=True))
-    assert visible_to_rita == {"Iris species — getting started"}
+    assert visible_to_rita == {"Iris species — getting started", "Breast cancer screening"}
     assert "Card fraud detection" not in set(Experiment.objects.restrict(bob).values_list("name", flat=True))
     assert Run.objects.restrict(alice).filter(experiment__name="Card fraud detection").exists()
     assert not Run.objects.restrict(bob).filter(experiment__name="Card fraud detection").exists()
     assert Experiment.objects.filter(team__name="ML Engineering", visibility="private").exists()
+
+
+def test_a_real_training_job_trained_the_registered_champion(seeded):
+    from apps.jobs.models import Job
+    from apps.registry.models import RegisteredModel
+
+    job = Job.objects.get(kind="experiments.train")
+    assert (job.status, job.requester.username) == ("succeeded", "alice")
+    run = Run.objects.get(training_job=job)
+    assert run.status == "FINISHED" and run.seed == 42
+    assert LatestMetric.objects.get(run=run, key="roc_auc").value > 0.95
+    paths = set(Artifact.objects.filter(run=run).values_list("path", flat=True))
+    assert {"model/MLmodel", "model/model.skops", "plots/confusion_matrix.plotly.json"} <= paths
+    model = RegisteredModel.objects.get(name="breast-cancer-screening")
+    champion = model.aliases.get(alias="champion").model_version
+    assert (champion.version, champion.run, champion.source) == (1, run, f"runs:/{run.uuid}/model")
+    # Internal: every signed-in user finds the model and its run.
+    assert RegisteredModel.objects.restrict(seeded["bob"]).filter(pk=model.pk).exists()
 
 
 def test_seeding_the_experiments_again_creates_nothing(seeded):

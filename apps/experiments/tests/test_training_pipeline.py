@@ -92,6 +92,14 @@ def test_kfold_reports_the_mean_and_each_fold_and_fits_the_final_model_on_every_
     assert outcome.model.named_steps["model"].tree_.max_depth <= 3
 
 
+def test_kfold_on_a_zero_one_integer_target_draws_its_confusion_matrix_and_roc_curve():
+    data = prepared(training_data.breast_cancer(), "target", validation=KFOLD)
+    outcome = run(data, "random_forest", params={"n_estimators": 20}, validation=KFOLD)
+    assert outcome.confusion["labels"] == ["0", "1"]
+    assert sum(map(sum, outcome.confusion["matrix"])) == 569
+    assert outcome.roc is not None and outcome.metrics["roc_auc"] > 0.95
+
+
 def test_models_without_native_importances_get_permutation_importances():
     data = prepared(training_data.iris(), "species")
     outcome = run(data, "k_neighbors")

@@ -290,7 +290,9 @@ def _train(
         folds = validation["folds"]
         splitter = folds_for(data.task, folds, seed)
         fold_metrics: list[dict[str, float]] = []
-        oof_pred = np.empty(len(y), dtype=object if classification else float)
+        # Out-of-fold predictions keep the target's dtype: an object array of 0/1 integers is an
+        # "unknown" target type to scikit-learn's metrics.
+        oof_pred = np.empty(len(y), dtype=y.to_numpy().dtype if classification else float)
         oof_scores: np.ndarray | None = None
         importances_per_fold: list[dict[str, float]] = []
         start = 50 if search else 20
