@@ -155,7 +155,7 @@ def test_a_new_user_registers_syncs_profiles_searches_gets_access_and_follows_li
     bob_page.fill("textarea[name=purpose]", "Join merchant risk scores to platform payment events.")
     shoot_page(bob_page, screenshot_dir, "journey-17-bob-request-form")
     bob_page.get_by_role("button", name="Send request").click()
-    expect(bob_page).to_have_url(re.compile(r"/catalog/access-requests/$"))
+    expect(bob_page).to_have_url(re.compile(r"/catalog/access-requests/\?scope=mine$"))
     expect(bob_page.locator(".toast")).to_contain_text("You will be notified when they decide")
     shoot_page(bob_page, screenshot_dir, "journey-18-bob-request-sent")
 
