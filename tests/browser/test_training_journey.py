@@ -2,7 +2,8 @@
 
 alice opens the dataset, clicks "Train a model", picks the target and two features, switches
 the estimator (htmx swaps the hyper-parameters), sets a seed and a new experiment, starts the
-job, watches the progress bar finish, then reproduces the run and sees "Reproduced exactly".
+job, watches the progress bar finish, opens the run, reproduces it from the run page and sees
+"Reproduced exactly" on the reproduction's job and run pages.
 """
 
 import re
@@ -63,10 +64,22 @@ def test_alice_trains_a_model_from_the_dataset_page_and_reproduces_it(
     expect(page.locator("#open-run")).to_contain_text("petals-only")
     shoot("training-04-done")
 
+    # The run page: its figures, and the Reproduce card.
+    page.click("#open-run")
+    expect(page).to_have_url(re.compile(r"/experiments/runs/\w+/"))
+    expect(page.locator("#run-figures")).to_contain_text("plots/confusion_matrix.plotly.json")
+    page.locator("#run-figures").scroll_into_view_if_needed()
+    expect(page.locator("#run-figures .main-svg").first).to_be_visible()  # plotly drew the stored figures
+    expect(page.locator("#reproduce")).to_be_visible()
+    shoot("training-05-run")
     page.click("#reproduce-run")
     expect(page).to_have_url(re.compile(r"/experiments/training/jobs/\d+/"))
     expect(page.get_by_role("heading", name=re.compile("Reproducing petals-only"))).to_be_visible()
     expect(page.locator("#training-job")).to_have_attribute("data-status", "succeeded", timeout=JOB_WAIT)
     expect(page.locator("#reproduce-verdict").first).to_contain_text("Reproduced exactly")
     expect(page.locator("#reproduce-metrics")).to_contain_text("identical")
-    shoot("training-05-reproduced")
+    shoot("training-06-reproduced")
+    page.click("#open-run")
+    expect(page.locator("#reproduce-verdict")).to_contain_text("Reproduced exactly")
+    expect(page.locator("#reproduce-metrics")).to_contain_text("identical")
+    shoot("training-07-reproduction-run")

@@ -219,3 +219,14 @@ def test_the_generic_job_page_shows_a_training_job(client, iris_version, fraud_e
     response = client.get(job.get_absolute_url())
     assert response.status_code == 200
     assert "Iris models" in response.content.decode()
+
+
+def test_the_run_page_offers_reproduce(client, iris_version, fraud_experiment, alice, ann):
+    job = services.training_start(data=iris_spec(iris_version, fraud_experiment), by=alice)
+    job_run(job_id=job.pk)
+    run = Run.objects.get(training_job=job)
+    client.force_login(alice)
+    html = client.get(run.get_absolute_url()).content.decode()
+    assert 'id="reproduce-run"' in html
+    client.force_login(ann)  # an analyst sees the run but may not run jobs
+    assert 'id="reproduce-run"' not in client.get(run.get_absolute_url()).content.decode()
