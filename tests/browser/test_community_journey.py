@@ -44,8 +44,13 @@ def test_two_teams_discuss_a_shared_dataset_and_an_outsider_sees_nothing(
     rita_page = browser.new_page(viewport={"width": 1280, "height": 720})
 
     def shoot(name):
-        """A full-page screenshot of whichever person's page is current."""
+        """A full-page screenshot of whichever person's page is current (grown first, so the fixed
+        sidebar spans the picture)."""
+        viewport = page.viewport_size
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": viewport["width"], "height": max(height, viewport["height"])})
         page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
+        page.set_viewport_size(viewport)
 
     # alice (Fraud Analytics) opens the dataset's Discussion tab and asks bob (Data Platform).
     page = alice_page
