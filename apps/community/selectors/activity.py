@@ -1,8 +1,8 @@
 """The activity feed: who did what, when — on a team, on one asset, or wherever the viewer may look.
 
 Built from the history (django-simple-history) of every registered team-owned asset type, of
-teams and memberships, and from community events: votes, idea status changes, idea links (and
-whatever other modules register with `register_activity_source`, e.g. discussion posts).
+teams and memberships, and from community events: discussion posts, votes, idea status changes,
+idea links (and whatever other modules register with `register_activity_source`).
 Every source applies the restrict rule of what its rows are about before anything is counted,
 so a private dataset's changes never reach an outsider, not even as a count.
 
@@ -37,6 +37,7 @@ KINDS: dict[str, str] = {
     "status": "Status changes",
     "vote": "Votes",
     "link": "Links to assets",
+    "post": "Discussion posts",
     "member": "Members",
 }
 HISTORY_KINDS = {"created": "+", "changed": "~", "deleted": "-"}
@@ -121,6 +122,9 @@ class ActivitySource:
     rows: Callable[..., models.QuerySet | None]
     columns: Callable[[], dict[str, models.Expression]]
     item: Callable[[ActivityRow], ActivityItem]
+    # For rows about assets of several types (discussions): narrows them to one type's label.
+    # Without it, an asset-type filter keeps the source only when `asset_label` is that type.
+    of_asset_type: Callable[[models.QuerySet, str], models.QuerySet] | None = None
 
 
 _SOURCES: dict[str, ActivitySource] = {}
@@ -456,6 +460,78 @@ def _link_item(row: ActivityRow) -> ActivityItem:
     )
 
 
+# --- discussion posts --------------------------------------------------------------------------
+def _threads_in_scope(scope: ActivityScope) -> models.QuerySet | None:
+    """Threads on the scope's asset, or on the scope's teams' assets and in their categories."""
+    thread = apps.get_model("community", "Thread")
+    if scope.asset is not None:
+        content_type = ContentType.objects.get_for_model(scope.asset)
+        return thread.objects.filter(asset_type_id=content_type.pk, asset_id=scope.asset.pk).values("pk")
+    if scope.team_ids is None:
+        return None
+    on_team_assets = Q(category__team_id__in=scope.team_ids)
+    for registered in team_owned_asset_types():
+        content_type = ContentType.objects.get_for_model(registered.model)
+        owned = registered.model._default_manager.filter(team_id__in=scope.team_ids).values("pk")
+        on_team_assets |= Q(asset_type_id=content_type.pk, asset_id__in=owned)
+    return thread.objects.filter(on_team_assets).values("pk")
+
+
+def _post_rows(user, scope: ActivityScope):
+    post = apps.get_model("community", "Post")
+    records = post.history.filter(id__in=post.objects.restrict(user, Action.VIEW).values("pk"))
+    threads = _threads_in_scope(scope)
+    return records.filter(thread_id__in=threads) if threads is not None else records
+
+
+def _posts_of_asset_type(rows: models.QuerySet, label: str) -> models.QuerySet:
+    thread = apps.get_model("community", "Thread")
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return rows.none()
+    content_type = ContentType.objects.get_for_model(model)
+    return rows.filter(thread_id__in=thread.objects.filter(asset_type_id=content_type.pk).values("pk"))
+
+
+def _post_columns() -> dict[str, models.Expression]:
+    thread = apps.get_model("community", "Thread")
+    post = apps.get_model("community", "Post")
+    return {
+        "feed_op": F("history_type"),
+        "feed_object": F("thread_id"),
+        "feed_alive": Exists(post.objects.filter(pk=OuterRef("id"))),
+        **_actor_columns("history_user"),
+        "feed_t1": Subquery(thread.objects.filter(pk=OuterRef("thread_id")).order_by().values("title")[:1]),
+        "feed_t2": Case(When(is_opening=True, then=_text("1")), default=_text("0"), output_field=CharField()),
+        "feed_t3": Cast(F("id"), CharField()),
+        "feed_t4": _none_text(),
+    }
+
+
+def _post_item(row: ActivityRow) -> ActivityItem:
+    opening = row.t2 == "1"
+    verb = {
+        "+": "started the discussion" if opening else "replied in",
+        "~": "edited a post in",
+        "-": "deleted a post in",
+    }.get(row.op, "posted in")
+    url = ""
+    if row.alive and row.object_id:
+        url = reverse("community:thread_detail", kwargs={"pk": row.object_id}) + f"#post-{row.t3}"
+    return ActivityItem(
+        when=row.at,
+        who=row.who,
+        verb=verb,
+        kind="Discussion",
+        icon="messages",
+        name=row.t1 or "a discussion",
+        url=url,
+        history_type=row.op,
+        actor_username=row.actor or "",
+    )
+
+
 def _builtin_sources() -> list[ActivitySource]:
     return [
         ActivitySource(
@@ -518,6 +594,18 @@ def _builtin_sources() -> list[ActivitySource]:
             columns=_link_columns,
             item=_link_item,
         ),
+        ActivitySource(
+            key="community.post",
+            asset_label="",
+            date_field="history_date",
+            row_field="history_id",
+            actor_field="history_user",
+            kinds={"post": None},
+            rows=_post_rows,
+            columns=_post_columns,
+            item=_post_item,
+            of_asset_type=_posts_of_asset_type,
+        ),
     ]
 
 
@@ -541,7 +629,7 @@ def _day_start(day: date) -> datetime:
 
 def _part(source: ActivitySource, *, user, scope: ActivityScope, filters: ActivityFilters):
     """The source's rows for this user, scope and filters as a union part, or None."""
-    if filters.asset_type and source.asset_label != filters.asset_type:
+    if filters.asset_type and source.of_asset_type is None and source.asset_label != filters.asset_type:
         return None
     kind_conditions: list[Q | None] = []
     if filters.kinds:
@@ -551,6 +639,8 @@ def _part(source: ActivitySource, *, user, scope: ActivityScope, filters: Activi
     rows = source.rows(user, scope)
     if rows is None:
         return None
+    if filters.asset_type and source.of_asset_type is not None:
+        rows = source.of_asset_type(rows, filters.asset_type)
     if kind_conditions and None not in kind_conditions:
         combined = Q(pk__in=[])
         for condition in kind_conditions:

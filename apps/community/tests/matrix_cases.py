@@ -328,6 +328,7 @@ def activity_feed_page(world):
             {"kind": "vote"},
             {"kind": "status"},
             {"kind": "link"},
+            {"kind": "post"},
             {"asset_type": "catalog.dataset"},
             {"asset_type": "community.idea"},
             {"person": "alice"},
@@ -339,7 +340,7 @@ def activity_feed_page(world):
 @matrix_case("activity-list")
 def api_activity_feed(world):
     fraud = world.fraud_team.slug
-    return Listing(queries=[{}, {"team": fraud}, {"kind": "vote"}, {"person": "alice"}])
+    return Listing(queries=[{}, {"team": fraud}, {"kind": "vote"}, {"kind": "post"}, {"person": "alice"}])
 
 
 @matrix_case("community:asset_activity", "asset-activity")

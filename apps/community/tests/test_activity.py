@@ -198,3 +198,28 @@ def test_the_api_asset_feed_is_a_404_for_what_you_cannot_see(
     assert web.get(reverse("asset-activity", args=["catalog.dataset", private_dataset.pk])).status_code == 404
     rows = web.get(reverse("asset-activity", args=["catalog.dataset", internal_dataset.pk])).json()["results"]
     assert ("alice", "created") in {(row["actor"], row["verb"]) for row in rows}
+
+
+# --- discussions -------------------------------------------------------------------------------------
+def test_posts_show_where_their_thread_is_visible(private_thread, internal_thread, alice, bob, fraud_team):
+    from apps.community.services import post_create
+
+    post_create(by=bob, thread=internal_thread, body="Nightly, at 02:00.")
+    seen_by_bob = lines(bob, kinds=("post",))
+    assert ("alice", "started the discussion", "Merchant list refresh cadence") in seen_by_bob
+    assert ("bob", "replied in", "Merchant list refresh cadence") in seen_by_bob
+    assert "Why do chargebacks spike on Mondays?" not in names(bob)
+    assert "Why do chargebacks spike on Mondays?" in names(alice, kinds=("post",))
+    team = ActivityScope(team_ids=(fraud_team.pk,))
+    assert "Merchant list refresh cadence" in names(bob, scope=team, kinds=("post",))
+    reply = next(i for i in activity_feed(user=bob)[:50] if i.verb == "replied in")
+    assert reply.url.startswith(internal_thread.get_absolute_url() + "#post-")
+
+
+def test_an_assets_activity_has_its_discussions_and_the_type_filter_keeps_them(
+    internal_thread, internal_dataset, private_dataset, alice, bob
+):
+    on_dataset = names(bob, scope=ActivityScope(asset=internal_dataset), kinds=("post",))
+    assert on_dataset == {"Merchant list refresh cadence"}
+    assert "Merchant list refresh cadence" in names(bob, asset_type="catalog.dataset")
+    assert "Merchant list refresh cadence" not in names(bob, asset_type="community.idea")

@@ -442,3 +442,18 @@ def test_history_of_a_vote_is_attributed_even_outside_a_request(idea, bob):
     with acting_user(None):
         services.idea_vote(idea=idea, by=bob)
     assert IdeaVote.history.filter(user_id=bob.pk).get().history_user == bob
+
+
+def test_the_idea_has_a_discussion_tab_and_a_follow_button(client, idea, bob):
+    from apps.community.services import thread_create
+
+    services.idea_vote(idea=idea, by=bob)
+    thread_create(by=bob, title="Which merchant codes?", body="ISO 18245 or the acquirer's?", asset=idea)
+    web = signed_in(client, bob)
+    page = web.get(idea.get_absolute_url()).content.decode()
+    assert 'id="discussion-tab"' in page and 'id="discussion-count">1<' in page
+    assert "Follow" in page
+    tab = web.get(reverse("community:asset_discussions", args=["community.idea", idea.pk]))
+    body = tab.content.decode()
+    assert tab.status_code == 200 and "Which merchant codes?" in body
+    assert 'id="idea-title"' in body and 'aria-pressed="true"' in body  # the idea's own header, bob's vote

@@ -66,7 +66,6 @@ class AssetActivityView(LoginRequiredMixin, TemplateView):
         feed = activity_feed(user=self.request.user, scope=ActivityScope(asset=asset), filters=filters)
         page = Paginator(feed, PAGE_SIZE).get_page(self.request.GET.get("page"))
         registered = asset_type(asset)
-        extra = HEADER_CONTEXT.get(asset._meta.label_lower, lambda request, asset: {})(self.request, asset)
         return super().get_context_data(
             asset=asset,
             asset_label=registered.label,
@@ -79,7 +78,7 @@ class AssetActivityView(LoginRequiredMixin, TemplateView):
             activity=page.object_list,
             active_tab="activity",
             # The owning app's header reads the asset under its model name (dataset, idea …).
-            **{asset._meta.model_name: asset, **extra},
+            **{asset._meta.model_name: asset},
             **kwargs,
         )
 
@@ -89,15 +88,3 @@ def _asset_url(asset) -> str:
         return asset.get_absolute_url() if hasattr(asset, "get_absolute_url") else ""
     except NoReverseMatch:  # the asset's own page is not built yet
         return ""
-
-
-def _idea_header_context(request, idea) -> dict:
-    from apps.community.selectors.ideas import idea_get
-    from apps.community.services.ideas import idea_user_may_edit
-
-    idea = idea_get(user=request.user, pk=idea.pk)  # with the reader's vote, for the vote button
-    return {"idea": idea, "can_edit": idea_user_may_edit(user=request.user, idea=idea)}
-
-
-# What an asset type's own header needs beyond the asset (the community's own types only).
-HEADER_CONTEXT = {"community.idea": _idea_header_context}
