@@ -8,6 +8,11 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-requirements
 REQUIREMENTS := $(wildcard requirements/*.txt)
 PYTEST := $(PY) -m pytest
+# Test processes for the suite (pytest-xdist; `auto` = one per core). PYTEST_WORKERS=0 runs it in
+# this one process, e.g. to debug with --pdb. Each process gets its own var dir, test database and
+# Redis database (tests/xdist_isolation.py).
+PYTEST_WORKERS ?= auto
+PARALLEL := -n $(PYTEST_WORKERS) --dist loadscope
 
 export PORT
 
@@ -26,12 +31,12 @@ $(STAMP): $(REQUIREMENTS)
 # The whole suite on the embedded default: SQLite and the filesystem broker, with real
 # worker processes for the tests marked `worker`. Needs nothing but Python.
 test: $(STAMP)
-	$(PYTEST) -m "not browser and not services"
+	$(PYTEST) $(PARALLEL) -m "not browser and not services"
 
 # The same suite plus the `services` tests, against PostgreSQL and Redis given by
 # DATABASE_URL and CELERY_BROKER_URL; a missing service is a failure, not a skip.
 test-services: $(STAMP)
-	REQUIRE_SERVICES=1 $(PYTEST) -m "not browser"
+	REQUIRE_SERVICES=1 $(PYTEST) $(PARALLEL) -m "not browser"
 
 # Pages in headless Chromium (Debian's chromium package); screenshots land in var/screenshots/.
 test-browser: $(STAMP)

@@ -35,8 +35,13 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
-    """$ATRIUM_VAR_DIR/screenshots, or var/screenshots (kept by CI as artifacts)."""
-    base = os.environ.get("ATRIUM_VAR_DIR") or str(Path(__file__).resolve().parents[2] / "var")
+    """$ATRIUM_VAR_DIR/screenshots, or var/screenshots (kept by CI as artifacts); under xdist the
+    var dir all test processes share, not the process's own."""
+    base = (
+        os.environ.get("ATRIUM_SHARED_VAR_DIR")
+        or os.environ.get("ATRIUM_VAR_DIR")
+        or str(Path(__file__).resolve().parents[2] / "var")
+    )
     folder = Path(base) / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder

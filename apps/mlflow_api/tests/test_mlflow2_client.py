@@ -9,6 +9,7 @@ the subprocess; Atrium only stores and serves the bytes.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import textwrap
 
@@ -69,8 +70,9 @@ SCRIPT = textwrap.dedent(
 
 @pytest.fixture(scope="session")
 def mlflow2_python():
-    """var/mlflow2-venv's python (built on first use, from PyPI)."""
-    return ensure_venv(settings.VAR_DIR)
+    """var/mlflow2-venv's python (built on first use, from PyPI); under xdist in the var dir all
+    test processes share, so `make mlflow2-venv`'s build is the one used."""
+    return ensure_venv(os.environ.get("ATRIUM_SHARED_VAR_DIR") or settings.VAR_DIR)
 
 
 def run_mlflow2(python, live_server, token: str, script: str = SCRIPT) -> dict:
