@@ -23,6 +23,7 @@ UNSET = (
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # the test conftest sets it for Playwright; deployment never does
     "ATRIUM_FAST_PASSWORDS",
     "ATRIUM_ENCRYPTION_KEYS",
+    "ATRIUM_BASE_URL",
 )
 
 
@@ -140,3 +141,21 @@ def test_files_go_to_object_storage_when_a_bucket_is_configured(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["storages.backends.s3", "atrium-artifacts"]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "https://atrium.example.org"),
+        ({"ATRIUM_BASE_URL": "https://data.example.org/"}, "https://data.example.org"),
+    ],
+    ids=["from-allowed-hosts", "explicit"],
+)
+def test_links_in_emails_use_the_portals_public_address(tmp_path, env, expected):
+    script = (
+        "import django; django.setup()\nfrom django.conf import settings\nprint(settings.ATRIUM_BASE_URL)\n"
+    )
+    result = run(tmp_path, "-c", script, **GOOD, **env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

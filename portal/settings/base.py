@@ -21,6 +21,8 @@ SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The portal's public address, for links that leave it (emails): no request to take it from.
+ATRIUM_BASE_URL = env_str("ATRIUM_BASE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 
 INSTALLED_APPS = [
     "apps.core.admin_site.AtriumAdminConfig",  # Django's admin with the team-scoped site

@@ -2,7 +2,8 @@
 
 Required: SECRET_KEY (random, 50+ characters), ALLOWED_HOSTS (comma-separated, no '*'),
 DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis or RabbitMQ). Optional:
-CSRF_TRUSTED_ORIGINS, AWS_STORAGE_BUCKET_NAME (+ AWS_* below) for files and artifacts in
+CSRF_TRUSTED_ORIGINS, ATRIUM_BASE_URL (links in emails; https://<first of ALLOWED_HOSTS> by
+default), AWS_STORAGE_BUCKET_NAME (+ AWS_* below) for files and artifacts in
 S3-compatible object storage, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, DB_CONN_MAX_AGE.
 """
 
@@ -52,6 +53,8 @@ def refuse_unsafe_configuration() -> None:
 
 
 refuse_unsafe_configuration()
+
+ATRIUM_BASE_URL = env_str("ATRIUM_BASE_URL", f"https://{ALLOWED_HOSTS[0].strip().lstrip('.')}").rstrip("/")
 
 # --- HTTPS behind a proxy that sets X-Forwarded-Proto -----------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

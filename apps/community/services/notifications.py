@@ -154,8 +154,7 @@ def _subject(notification: Notification) -> str:
 
 
 def _absolute(url: str) -> str:
-    base = getattr(settings, "ATRIUM_BASE_URL", "").rstrip("/")
-    return f"{base}{url}" if url.startswith("/") and base else url
+    return f"{settings.ATRIUM_BASE_URL}{url}" if url.startswith("/") else url
 
 
 def notification_emails_send(*, notification_ids: list[int], progress=None) -> dict[str, int]:

@@ -42,8 +42,9 @@ def test_the_actor_is_not_told_of_their_own_act_and_duplicates_collapse(alice, o
 
 
 def test_an_email_job_is_enqueued_after_commit_and_sends_each_email_once(
-    alice, olivia, internal_dataset, django_capture_on_commit_callbacks
+    alice, olivia, internal_dataset, django_capture_on_commit_callbacks, settings
 ):
+    settings.ATRIUM_BASE_URL = "https://atrium.example.org"
     with django_capture_on_commit_callbacks(execute=True):
         tell([alice, olivia], internal_dataset, message="Merchant list was approved")
         assert not Job.objects.exists()  # nothing before the commit
@@ -51,6 +52,8 @@ def test_an_email_job_is_enqueued_after_commit_and_sends_each_email_once(
     assert job_run(job_id=job.pk) == "succeeded"
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.org", "olivia@example.org"]
     assert all("Merchant list was approved" in m.subject for m in mail.outbox)
+    link = "https://atrium.example.org/catalog/datasets/"
+    assert all(f"Open it in Atrium: {link}\n" in m.body for m in mail.outbox)  # absolute: mail has no host
     assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
     services.notification_emails_send(notification_ids=job.params["notification_ids"])
     assert len(mail.outbox) == 2  # a re-run sends nothing twice
