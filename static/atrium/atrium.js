@@ -29,4 +29,20 @@
   }
   document.addEventListener("DOMContentLoaded", function () { fadeToasts(document); });
   document.addEventListener("htmx:afterSwap", function (event) { fadeToasts(event.target); });
+
+  // The MLflow client prints links into its own UI ("View run at <tracking URI>/#/experiments/5/
+  // runs/<run id>"). The fragment never reaches the server, so the home page forwards such a link
+  // to Atrium's page for the run, the experiment or the registered model.
+  function forwardMlflowLink() {
+    if (window.location.pathname !== "/") return;
+    var hash = window.location.hash;
+    var run = hash.match(/^#\/experiments\/\d+\/runs\/([0-9a-f]{32})/);
+    var experiment = hash.match(/^#\/experiments\/(\d+)\/?$/);
+    var model = hash.match(/^#\/models\/([^/?]+)/);
+    if (run) window.location.replace("/experiments/runs/" + run[1] + "/");
+    else if (experiment) window.location.replace("/experiments/" + experiment[1] + "/");
+    else if (model) window.location.replace("/models/?q=" + encodeURIComponent(decodeURIComponent(model[1])));
+  }
+  forwardMlflowLink();
+  window.addEventListener("hashchange", forwardMlflowLink);
 })();
