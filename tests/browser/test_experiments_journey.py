@@ -142,3 +142,30 @@ def test_a_run_shows_its_logged_figures_and_artifacts(page, live_server, experim
     page.get_by_role("link", name=re.compile("predictions.csv")).click()
     expect(page.locator("#artifact-table")).to_contain_text("fraud")
     shoot("experiments-13-artifact-csv")
+
+
+def test_a_run_and_its_experiment_have_discussion_and_follow(page, live_server, experiment, alice, shoot):
+    from apps.community.services import thread_create
+    from apps.experiments.models import Run
+
+    run = Run.objects.get(experiment=experiment, name="gradient-boosting-2")
+    thread_create(
+        by=alice, title="Is depth 8 overfitting?", body="Look at val_loss", asset=run, rate_limited=False
+    )
+    sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}{run.get_absolute_url()}")
+    expect(page.locator("#discussion-count")).to_have_text("1")
+    page.click("#discussion-tab")
+    expect(page.locator(".page-title")).to_contain_text("gradient-boosting-2")
+    expect(page.locator("#discussion-tab")).to_have_class(re.compile("active"))
+    expect(page.locator("body")).to_contain_text("Is depth 8 overfitting?")
+    shoot("experiments-14-run-discussion")
+    page.goto(f"{live_server.url}{experiment.get_absolute_url()}")
+    follow = page.locator(".page-header .follow-button")
+    expect(follow).to_contain_text("Follow")
+    follow.click()
+    expect(page.locator(".page-header .follow-button")).to_contain_text("Following")
+    page.click("#discussion-tab")
+    expect(page.locator(".page-title")).to_contain_text("Card fraud classifier")
+    expect(page.locator(".page-header .follow-button").first).to_contain_text("Following")
+    shoot("experiments-15-experiment-discussion")

@@ -17,6 +17,7 @@ PRIVATE_METRIC = "osprey_recall_at_5"
 PRIVATE_PARAM_VALUE = "osprey-feature-set-v9"
 PRIVATE_ARTIFACT = "reports/osprey-summary.txt"
 INTERNAL_EXPERIMENT = "Merchant attrition"
+PRIVATE_RUN_THREAD = "Osprey recall regression"
 
 
 def private_experiment(world):
@@ -189,6 +190,37 @@ def private_run_artifact(world):
 def internal_run_changes(world):
     run = internal_experiment(world).runs.get()
     return Refused(kwargs={"uuid": run.uuid}, obj=run)
+
+
+def private_run_thread(world):
+    """alice's discussion on the private run (get or create)."""
+    from apps.community.models import Thread
+    from apps.community.services import thread_create
+
+    run = private_run(world)
+    return Thread.objects.filter(title=PRIVATE_RUN_THREAD).first() or thread_create(
+        by=world.alice, title=PRIVATE_RUN_THREAD, body="Recall fell on Osprey", asset=run, rate_limited=False
+    )
+
+
+@private_asset("run_discussion")
+def private_run_discussion_asset(world) -> list[str]:
+    thread = private_run_thread(world)
+    return [PRIVATE_RUN_THREAD, f"/community/t/{thread.pk}/"]
+
+
+@matrix_case("community:asset_discussions")
+def private_run_discussions(world):
+    # A discussion on a private run is as private as the run: its Discussion tab is 404 for bob.
+    private_run_thread(world)
+    run = private_run(world)
+    return Private(kwargs={"label": "experiments.run", "pk": run.pk}, obj=run)
+
+
+@matrix_case("community:thread_detail", "community:post_create")
+def private_run_thread_routes(world):
+    thread = private_run_thread(world)
+    return Private(kwargs={"pk": thread.pk}, obj=thread)
 
 
 # --- compare: private runs named in the URL are dropped silently ------------------------------

@@ -382,10 +382,29 @@ def test_a_page_of_runs_costs_the_same_queries_whatever_its_size_and_columns(sig
         client, runs_url(experiment, per_page=100, sort="params.max_depth", status="FINISHED")
     )
     # session, user, experiment, 3 key lists (metrics, params, tags), count, the page of runs (user and
-    # parent joined, child count and sort key as subqueries), one pivot per kind shown, "may change?"
-    assert narrow == wide == by_param == 12
+    # parent joined, child count and sort key as subqueries), one pivot per kind shown, "may change?",
+    # the Discussion tab's count, the Follow button (following? followers)
+    assert narrow == wide == by_param == 15
     client.post(columns_url, {"metrics": ["accuracy"]})
-    assert count_queries(client, runs_url(experiment, per_page=200)) == 10  # no param or tag column: no pivot
+    assert count_queries(client, runs_url(experiment, per_page=200)) == 13  # no param or tag column: no pivot
+
+
+def test_the_runs_page_costs_the_same_queries_for_10_runs_as_for_200(signed_in, alice, fraud_team):
+    small = build_experiment(
+        team=fraud_team, by=alice, name="Small", runs=10, children=0, steps=2, artifacts=False
+    )
+    large = build_experiment(
+        team=fraud_team, by=alice, name="Large", runs=200, children=20, steps=2, artifacts=False
+    )
+    client = signed_in(alice)
+    for query in (
+        {},
+        {"per_page": 200},
+        {"sort": "-metrics.accuracy", "filter": "params.model = 'random_forest'"},
+    ):
+        assert count_queries(client, runs_url(small, **query)) == count_queries(
+            client, runs_url(large, **query)
+        )
 
 
 def test_the_runs_csv_has_every_filtered_run_with_the_chosen_columns(signed_in, alice, experiment):

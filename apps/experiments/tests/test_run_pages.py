@@ -187,7 +187,9 @@ def test_the_metrics_tab_runs_a_fixed_number_of_queries(signed_in, alice, fraud_
     client.get(url("run_metrics", run))
     with CaptureQueriesContext(connection) as captured:
         client.get(url("run_metrics", run))
-    assert len(captured) <= 8  # session, user, run, may change?, latest metrics, every point in one query
+    # session, user, run, may change?, latest metrics, every point in one query; the header's
+    # Discussion count and Follow button (following? followers)
+    assert len(captured) <= 11
 
 
 # --- artifacts ----------------------------------------------------------------------------------
@@ -247,6 +249,48 @@ def test_a_missing_artifact_path_falls_back_to_the_top_folder(signed_in, alice, 
 def test_a_run_without_artifacts_says_how_to_log_them(signed_in, alice, experiment):
     run = Run.objects.get(experiment=experiment, name="random-forest-4")
     assert "No artifacts" in text(signed_in(alice).get(url("run_artifacts", run)))
+
+
+# --- discussion and follow ----------------------------------------------------------------------
+
+
+def test_a_discussion_on_a_run_is_seen_by_the_team_under_the_run_header(signed_in, alice, ann, run):
+    from apps.community.services import thread_create
+
+    thread_create(
+        by=alice, title="Why did recall drop?", body="Compare with run 1", asset=run, rate_limited=False
+    )
+    page = text(signed_in(ann).get(run.get_absolute_url()))
+    discussions = f"/community/discussions/on/experiments.run/{run.pk}/"
+    assert f'href="{discussions}"' in page and 'id="discussion-count">1<' in page
+    assert f'name="target" value="experiments.run:{run.pk}"' in page  # the Follow button
+    response = signed_in(ann).get(discussions)
+    body = text(response)
+    assert response.status_code == 200
+    assert "Why did recall drop?" in body
+    # The run's own header and tabs, with Discussion active.
+    assert reverse("experiments:run_params", args=[run.uuid]) in body
+    assert "Inputs &amp; lineage" in body
+    assert f'href="{discussions}" class="nav-link active"' in body
+
+
+def test_a_discussion_on_a_run_is_404_for_an_outsider(signed_in, alice, bob, run):
+    from apps.community.services import thread_create
+
+    thread = thread_create(by=alice, title="Leakage?", body="Check the split", asset=run, rate_limited=False)
+    client = signed_in(bob)
+    assert client.get(f"/community/discussions/on/experiments.run/{run.pk}/").status_code == 404
+    assert client.get(f"/community/t/{thread.pk}/").status_code == 404
+    assert "Leakage?" not in text(client.get("/community/"))
+
+
+def test_the_experiment_discussion_tab_shows_the_experiment_header(signed_in, alice, experiment):
+    page = text(signed_in(alice).get(experiment.get_absolute_url()))
+    discussions = f"/community/discussions/on/experiments.experiment/{experiment.pk}/"
+    assert f'href="{discussions}"' in page
+    body = text(signed_in(alice).get(discussions))
+    assert reverse("experiments:experiment_about", args=[experiment.pk]) in body
+    assert "New discussion" in body
 
 
 # --- compare ------------------------------------------------------------------------------------

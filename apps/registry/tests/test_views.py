@@ -330,3 +330,21 @@ def test_the_api_lists_versions_and_sets_aliases(
         == 404
     )
     assert hidden.get("/api/v1/registered-models/").json()["count"] == 0
+
+
+# --- discussion and follow -----------------------------------------------------------------------
+def test_the_model_discussion_tab_shows_the_model_header_and_follow_button(
+    signed_in, alice, bob, fraud_model
+):
+    from apps.community.services import thread_create
+
+    thread_create(by=alice, title="Retrain cadence?", body="Monthly", asset=fraud_model, rate_limited=False)
+    discussions = f"/community/discussions/on/registry.registeredmodel/{fraud_model.pk}/"
+    page = signed_in(alice).get(f"/models/{fraud_model.pk}/").content.decode()
+    assert f'href="{discussions}"' in page
+    assert f'name="target" value="registry.registeredmodel:{fraud_model.pk}"' in page
+    body = signed_in(alice).get(discussions).content.decode()
+    assert "Retrain cadence?" in body
+    assert f'href="/models/{fraud_model.pk}/history/"' in body  # the model's own tabs
+    assert f'href="{discussions}" class="nav-link active"' in body
+    assert signed_in(bob).get(discussions).status_code == 404
