@@ -38,6 +38,7 @@ from django.db.models import Q, Sum
 
 from apps.core.history import acting_user
 from apps.experiments.models import Artifact, LoggedModel, Run
+from apps.experiments.services.environment import is_environment_file, run_environment_from_artifact
 
 logger = logging.getLogger(__name__)
 
@@ -341,6 +342,13 @@ def artifact_store(
         "size": reader.size,
         "sha256": reader.digest.hexdigest(),
     }
+    artifact = _index(owner, path, values, by)
+    _record_environment(run, logged_model, artifact, by)
+    return artifact
+
+
+def _index(owner: Owner, path: str, values: dict, by) -> Artifact:
+    """Create or update the index row of a stored file (a retried upload replaces it)."""
     with acting_user(by), transaction.atomic():
         artifact = Artifact.objects.filter(**_owner_filter(owner), path=path).first()
         if artifact is None:
@@ -353,9 +361,17 @@ def artifact_store(
         for field, value in values.items():
             setattr(artifact, field, value)
         artifact.save()
-        if previous_name != stored:  # object storage may have stored the new copy under another key
+        if previous_name != values["storage_name"]:  # object storage may have stored it under another key
             transaction.on_commit(lambda: default_storage.delete(previous_name))
     return artifact
+
+
+def _record_environment(run: Run | None, logged_model: LoggedModel | None, artifact: Artifact, by) -> None:
+    """A model's requirements.txt / python_env.yaml tells the run's environment (see environment.py)."""
+    if not is_environment_file(artifact.path):
+        return
+    source_run = run if run is not None else logged_model.source_run
+    run_environment_from_artifact(run=source_run, artifact=artifact, by=by)
 
 
 def artifact_store_bytes(

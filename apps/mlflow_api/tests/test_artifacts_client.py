@@ -242,6 +242,15 @@ def test_sklearn_log_model_in_a_run_is_a_ready_logged_model_linked_to_the_run(ml
     assert RunOutput.objects.filter(run__uuid=run.info.run_id, logged_model=stored).exists()
     assert not stored.source_run.tags.filter(key="mlflow.log-model.history").exists()  # MLflow 2's record
     assert "model.skops" in set(Artifact.objects.filter(logged_model=stored).values_list("path", flat=True))
+    # The model's requirements.txt and python_env.yaml tell the run's environment.
+    import platform
+
+    import sklearn
+
+    environment = stored.source_run.environment
+    assert environment["python"] == platform.python_version()
+    assert environment["packages"]["scikit-learn"] == sklearn.__version__
+    assert sorted(environment["recorded_from"]) == ["python_env.yaml", "requirements.txt"]
 
     logged = mlflow.get_logged_model(info.model_id)
     assert {metric.key: metric.value for metric in logged.metrics} == {"accuracy": 1.0}
