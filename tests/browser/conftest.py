@@ -55,6 +55,7 @@ def shoot(page, screenshot_dir):
         path = screenshot_dir / f"{name}.png"
         # Grow the viewport to the whole page first, so the fixed sidebar spans it in the picture.
         viewport = page.viewport_size
+        page.evaluate("window.scrollTo(0, 0)")  # else the fixed sidebar is drawn where the page was scrolled
         height = page.evaluate("document.documentElement.scrollHeight")
         page.set_viewport_size({"width": viewport["width"], "height": max(height, viewport["height"])})
         page.screenshot(path=str(path), full_page=True)
