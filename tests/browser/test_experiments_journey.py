@@ -169,3 +169,35 @@ def test_a_run_and_its_experiment_have_discussion_and_follow(page, live_server, 
     expect(page.locator(".page-title")).to_contain_text("Card fraud classifier")
     expect(page.locator(".page-header .follow-button").first).to_contain_text("Following")
     shoot("experiments-15-experiment-discussion")
+
+
+def test_the_compare_view_draws_every_chart_with_the_local_plotly(
+    page, live_server, experiment, alice, shoot
+):
+    from urllib.parse import urlsplit
+
+    sign_in(page, live_server, "alice")
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    page.goto(f"{live_server.url}{experiment.get_absolute_url()}?sort=-metrics.accuracy")
+    boxes = page.locator("#runs-table tbody input[name=runs]")
+    for index in range(3):
+        boxes.nth(index).check()
+    page.click("#compare-button")
+    expect(page.get_by_role("heading", name=re.compile("Compare 3 runs"))).to_be_visible()
+    figures = page.locator(".plotly-figure")
+    assert figures.count() == 6  # five metrics over steps and the parallel coordinates
+    for index in range(figures.count()):
+        figures.nth(index).scroll_into_view_if_needed()
+        expect(figures.nth(index)).to_have_class(re.compile("js-plotly-plot"))
+        expect(figures.nth(index).locator("svg.main-svg").first).to_be_visible()
+    expect(page.locator("#compare-parallel-chart .parcoords")).to_have_count(1)
+    # The diff: the differing rows, their values tinted; equal rows hidden while "Only differences" is on.
+    differing = page.locator("#diff-table tr[data-differs='1']")
+    expect(differing.first).to_be_visible()
+    expect(page.locator("#compare-diff .card-title")).to_contain_text(f"{differing.count()} differ")
+    expect(differing.first.locator("td.differs").first).to_be_visible()
+    expect(page.locator("#diff-table tr[data-differs='0']").first).to_be_hidden()
+    assert hosts == {urlsplit(live_server.url).netloc}, hosts  # plotly and everything else served locally
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot("experiments-16-compare-three")
