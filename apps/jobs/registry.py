@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from apps.jobs.models import Job
 
 Handler = Callable[["JobContext"], Any]
+# Turns a job's params into label/value pairs for its page, for kinds whose params are nested.
+ParamsDescriber = Callable[[dict], list[tuple[str, str]]]
 
 
 class JobCancelled(Exception):  # noqa: N818 - a signal to stop, not an error
@@ -52,6 +54,8 @@ class JobKind:
     # A DRF serializer class validating `params` for user-started jobs (field-level errors).
     params_serializer: type | None = None
     description: str = ""
+    # How the job page shows the params (label/value pairs); None: each key as it is.
+    describe_params: ParamsDescriber | None = None
 
     @property
     def soft_time_limit(self) -> int:
@@ -109,6 +113,7 @@ def register_job_kind(
     user_startable: bool = False,
     params_serializer: type | None = None,
     description: str = "",
+    describe_params: ParamsDescriber | None = None,
 ) -> JobKind:
     """Declare a kind of job; registering the same name with another handler is a mistake."""
     if not name or len(name) > 64:
@@ -124,6 +129,7 @@ def register_job_kind(
         user_startable=user_startable,
         params_serializer=params_serializer,
         description=description,
+        describe_params=describe_params,
     )
     existing = _KINDS.get(name)
     if existing is not None and existing.handler is not handler:

@@ -85,7 +85,7 @@ class JobView(LoginRequiredMixin, DetailView):
             job=job,
             target=target,
             target_url=_page_of(target),
-            params_items=display_items(job.params),
+            params_items=params_items(job),
             history=selectors.job_history(job=job),
         )
         return context
@@ -164,6 +164,20 @@ def progress_context(request, job) -> dict:
         and selectors.job_user_may(user=request.user, job=job, action=Action.RUN)
     )
     return {"job": job, "may_cancel": may_cancel, "result_items": display_items(job.result)}
+
+
+def params_items(job) -> list[tuple[str, str]]:
+    """The job's params for its page: as its kind describes them, else key by key."""
+    try:
+        describe = get_job_kind(job.kind).describe_params
+    except UnknownJobKind:
+        describe = None
+    if describe is not None and isinstance(job.params, dict):
+        try:
+            return describe(job.params)
+        except (KeyError, TypeError, ValueError, AttributeError):  # params from an older shape
+            pass
+    return display_items(job.params)
 
 
 def display_items(data) -> list[tuple[str, str]]:

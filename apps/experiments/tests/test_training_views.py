@@ -218,7 +218,43 @@ def test_the_generic_job_page_shows_a_training_job(client, iris_version, fraud_e
     client.force_login(alice)
     response = client.get(job.get_absolute_url())
     assert response.status_code == 200
-    assert "Iris models" in response.content.decode()
+    body = response.content.decode()
+    assert "Iris models" in body
+    # The spec reads as a summary, never as raw JSON.
+    assert dict(response.context["params_items"]) == {
+        "Dataset version": job.params["dataset"],
+        "Target": "species (auto)",
+        "Features (4)": "sepal_length, sepal_width, petal_length, petal_width",
+        "Estimator": "Random forest",
+        "Hyper-parameters": "n_estimators=20, max_depth=4, min_samples_split=2, min_samples_leaf=1, "
+        "max_features=sqrt, bootstrap=True",
+        "Validation": "25% held out",
+        "Seed": "7",
+        "Rows read at most": f"{job.params['spec']['max_rows']:,}",
+    }
+    assert "&quot;dataset_version&quot;" not in body and '"spec"' not in body
+
+
+def test_the_generic_job_page_summarises_a_search_and_k_fold(client, iris_version, fraud_experiment, alice):
+    from apps.experiments.training.jobs import training_params_items
+
+    features = [f"column_{index}" for index in range(15)]
+    spec = {
+        **iris_spec(iris_version, fraud_experiment),
+        "features": features,
+        "validation": {"method": "kfold", "folds": 5},
+        "search": {
+            "method": "random",
+            "space": {"max_depth": [2, 4], "n_estimators": [10, 20]},
+            "n_iter": 4,
+            "folds": 3,
+        },
+    }
+    items = dict(training_params_items({"spec": spec, "reproduce_of": "ab" * 16, "run_name": "rf-1"}))
+    assert items["Reproduces"] == "rf-1"
+    assert items["Features (15)"] == ", ".join(features[:12]) + " and 3 more"
+    assert items["Validation"] == "5-fold cross-validation"
+    assert items["Search"] == "random search over max_depth, n_estimators, 4 tries, 3-fold"
 
 
 def test_the_run_page_offers_reproduce(client, iris_version, fraud_experiment, alice, ann):
