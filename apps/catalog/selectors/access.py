@@ -7,6 +7,7 @@ import re
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from apps.catalog.models import AccessRequest, AccessRequestStatus, Dataset
 from apps.core.assets import asset_types
@@ -51,6 +52,24 @@ def access_requests_for_dataset(*, user, dataset: Dataset) -> QuerySet[AccessReq
         .filter(dataset=dataset)
         .select_related(*LIST_RELATED)
         .order_by("-created_at", "-id")
+    )
+
+
+def temporary_access_of(*, user, dataset: Dataset) -> AccessRequest | None:
+    """The approved, unexpired request through which `user` reads `dataset`, the one lasting
+    longest; None when they read it by right (their team, visibility) or not at all."""
+    if not user.is_authenticated:
+        return None
+    return (
+        AccessRequest.objects.restrict(user, Action.VIEW)
+        .filter(
+            dataset=dataset,
+            requester_id=user.pk,
+            status=AccessRequestStatus.APPROVED,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-expires_at")
+        .first()
     )
 
 

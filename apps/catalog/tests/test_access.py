@@ -370,3 +370,28 @@ def test_a_data_officer_approves_from_the_admin_and_another_teams_officer_sees_n
     other = client_for(type(client)(), pam)
     assert list(other.get(changelist).context["cl"].result_list) == []
     assert other.get(change).status_code in {302, 404}
+
+
+def test_the_dataset_header_shows_a_temporary_reader_when_their_access_ends(
+    client, bob, olivia, private_dataset
+):
+    access_request = services.access_request_create(
+        dataset=private_dataset, requester=bob, purpose="Reconcile Q3 chargebacks", duration_days=7
+    )
+    services.access_request_approve(access_request=access_request, by=olivia)
+    access_request.refresh_from_db()
+
+    page = client_for(client, bob).get(private_dataset.get_absolute_url())
+    assert page.status_code == 200
+    badge = page.content.decode()
+    assert 'id="temporary-access"' in badge
+    assert f"Your access ends {access_request.expires_at:%Y-%m-%d}" in badge
+    assert access_request.get_absolute_url() in badge
+    # The owning team reads it by right: no badge for them.
+    assert (
+        'id="temporary-access"'
+        not in client_for(client, olivia).get(private_dataset.get_absolute_url()).content.decode()
+    )
+
+    services.access_request_revoke(access_request=access_request, by=olivia)
+    assert client_for(client, bob).get(private_dataset.get_absolute_url()).status_code == 404
