@@ -31,3 +31,7 @@ class CatalogConfig(AppConfig):
         from apps.catalog import search_documents  # datasets, columns and terms in the one search
 
         search_documents.register()
+        from apps.catalog.models import AccessRequest
+        from apps.core.notifications import register_notification_target
+
+        register_notification_target(AccessRequest)  # access requests tell stewards and requesters

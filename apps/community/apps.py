@@ -21,6 +21,7 @@ class CommunityConfig(AppConfig):
         from apps.core.notifications import set_followers_handler, set_notification_handler
 
         set_notification_handler(notify)
+        _register_notification_targets()
         ideas_registry.register()  # ideas as assets and in search, announcements on home, the activity feed
         set_followers_handler(followers_of)
         register_events()
@@ -28,6 +29,14 @@ class CommunityConfig(AppConfig):
         on_asset_register(_watch_asset_deletions)
         checks.register(_check_rate_limits)
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="community-schedules")
+
+
+def _register_notification_targets() -> None:
+    from apps.community.models import Category, Post, Thread
+    from apps.core.notifications import register_notification_target
+
+    for model in (Thread, Post, Category):
+        register_notification_target(model)
 
 
 def _ensure_schedules(sender, using="default", **kwargs) -> None:

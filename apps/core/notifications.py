@@ -25,6 +25,8 @@ class EventType:
 
 
 _EVENT_TYPES: dict[str, EventType] = {}
+# Models whose rows may be a notification's target besides the registered asset types (label → model).
+_TARGET_MODELS: dict[str, type] = {}
 _handler: Callable[..., Any] | None = None
 _followers_handler: Callable[..., Any] | None = None
 
@@ -42,6 +44,31 @@ def event_types() -> list[EventType]:
 
 def event_type(name: str) -> EventType | None:
     return _EVENT_TYPES.get(name)
+
+
+def register_notification_target(model: type) -> None:
+    """Allow rows of `model` as notification targets; its queryset must have `restrict(user, action)`.
+
+    Registered asset types are targets already. A notification is shown (inbox, badge, API) and
+    emailed only while its recipient may `view` its target, through that model's `restrict`.
+    """
+    if not hasattr(model._default_manager.all(), "restrict"):
+        raise TypeError(f"{model._meta.label} has no restrict(user, action): it cannot be a target")
+    _TARGET_MODELS[model._meta.label_lower] = model
+
+
+def notification_target_models() -> list[type]:
+    """Every model a notification may point at: the registered asset types and the registered targets."""
+    from apps.core.assets import asset_types
+
+    found = {registered.model._meta.label_lower: registered.model for registered in asset_types()}
+    found.update(_TARGET_MODELS)
+    return [model for model in found.values() if hasattr(model._default_manager.all(), "restrict")]
+
+
+def is_notification_target(model_or_instance) -> bool:
+    label = model_or_instance._meta.label_lower
+    return any(model._meta.label_lower == label for model in notification_target_models())
 
 
 def set_notification_handler(handler: Callable[..., Any] | None) -> None:

@@ -4,16 +4,41 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Cast
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 
+def visible_target_q(user) -> Q:
+    """Q matching notifications without a target or whose target `user` may view.
+
+    One subquery per target type, each that model's own `restrict(user, "view")`; a deleted
+    target matches nothing. `target_id` is text (any primary key), so the ids are cast to text.
+    """
+    from apps.core.notifications import notification_target_models
+
+    condition = Q(target_type__isnull=True)
+    for model in notification_target_models():
+        visible = (
+            model._default_manager.all()
+            .restrict(user, "view")
+            .order_by()
+            .annotate(notification_target_key=Cast("pk", output_field=models.CharField(max_length=64)))
+            .values("notification_target_key")
+        )
+        condition |= Q(target_type_id=ContentType.objects.get_for_model(model).pk, target_id__in=visible)
+    return condition
+
+
 class NotificationQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> "NotificationQuerySet":
-        """A notification is its recipient's alone (superusers included: an inbox is personal)."""
+        """A notification is its recipient's alone (superusers included: an inbox is personal), and
+        only while they may still see its target: losing access to a dataset, a team or a grant
+        hides what was said about it (inbox, badge, API, emails, digest) until access returns."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
-        return self.filter(recipient_id=user.pk)
+        return self.filter(recipient_id=user.pk).filter(visible_target_q(user))
 
     def unread(self) -> "NotificationQuerySet":
         return self.filter(read_at__isnull=True)

@@ -11,11 +11,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import models, transaction
+from django.db.models import Value
 from django.utils import timezone
 
 from apps.community.models import Notification, NotificationPreference
 from apps.core.history import acting_user
-from apps.core.notifications import event_type
+from apps.core.notifications import event_type, is_notification_target
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,39 @@ def user_may_see(*, user, target: models.Model | None) -> bool:
     return manager.all().restrict(user, "view").filter(pk=target.pk).exists()
 
 
+# People checked per query by `users_who_may_see` (SQLite allows 500 terms in a compound SELECT).
+VISIBILITY_BATCH = 100
+
+
+def users_who_may_see(*, users: list, target: models.Model | None) -> set[int]:
+    """Ids of those `users` who may see `target`, each through the target model's own `restrict`.
+
+    One query per hundred people: each person's `restrict(user, "view")` selects their id when
+    the target is among the rows they may see, and the selects are joined by UNION ALL.
+    """
+    if target is None:
+        return {user.pk for user in users}
+    objects = type(target)._default_manager.all()
+    if not hasattr(objects, "restrict"):
+        return {user.pk for user in users if user.is_active and user.is_superuser}
+    visible: set[int] = set()
+    for start in range(0, len(users), VISIBILITY_BATCH):
+        selects = [
+            objects.restrict(user, "view")
+            .filter(pk=target.pk)
+            .order_by()
+            .annotate(notification_viewer=Value(user.pk, output_field=models.BigIntegerField()))
+            .values_list("notification_viewer", flat=True)
+            for user in users[start : start + VISIBILITY_BATCH]
+        ]
+        selects = [select for select in selects if not select.query.is_empty()]
+        if selects:
+            visible.update(selects[0].union(*selects[1:], all=True))
+    return visible
+
+
 def _preferences(users: list, event: str) -> dict[int, NotificationPreference]:
-    rows = NotificationPreference.objects.filter(user__in=users, event=event)
+    rows = NotificationPreference.objects.filter(user__in=[user.pk for user in users], event=event)
     return {row.user_id: row for row in rows}
 
 
@@ -51,12 +83,20 @@ def notify(
     """Notify `recipients` of `event` in the caller's transaction; email goes out by a job after commit.
 
     Recipients who cannot see `target` are skipped, so is the actor (no one is told of their own act),
-    and so is anyone who turned both the inbox and email off for this kind of event.
+    and so is anyone who turned both the inbox and email off for this kind of event. A constant number
+    of queries whatever the number of recipients (up to a hundred: one visibility query per hundred).
+    Reading is checked again: a notification is shown and emailed only while its target is visible.
     """
+    if target is not None and not is_notification_target(target):
+        raise ValueError(
+            f"{target._meta.label} is not a notification target: register it with "
+            "apps.core.notifications.register_notification_target (or register_asset)."
+        )
     unique = {user.pk: user for user in recipients if user is not None and user.is_active}
     if actor is not None:
         unique.pop(actor.pk, None)
-    people = [user for user in unique.values() if user_may_see(user=user, target=target)]
+    visible = users_who_may_see(users=list(unique.values()), target=target)
+    people = [user for pk, user in unique.items() if pk in visible]
     if not people:
         return []
     preferences = _preferences(people, event)
@@ -69,12 +109,15 @@ def notify(
             "target_id": str(target.pk),
         }
     created = []
+    immediate_recipients = set()
     for user in people:
         preference = preferences.get(user.pk)
         in_app = preference.in_app if preference else True
-        email = (preference.email if preference else default_email) and bool(user.email)
+        email = _wants_email(preference, default_email, user)
         if not in_app and not email:
             continue
+        if email and not _wants_digest(preference):
+            immediate_recipients.add(user.pk)
         created.append(
             Notification(
                 recipient=user,
@@ -87,17 +130,13 @@ def notify(
                 **target_fields,
             )
         )
-    with transaction.atomic():
-        for notification in created:
-            notification.save()
-        immediate = [
-            n.pk
-            for n in created
-            if _wants_email(preferences.get(n.recipient_id), default_email, n.recipient)
-            and not _wants_digest(preferences.get(n.recipient_id))
-        ]
-        if immediate:
-            transaction.on_commit(lambda: _enqueue_emails(immediate))
+    if not created:
+        return []
+    # Notifications have no history (each is itself the record of an event), so bulk_create is fine.
+    created = Notification.objects.bulk_create(created)
+    immediate = [n.pk for n in created if n.recipient_id in immediate_recipients]
+    if immediate:
+        transaction.on_commit(lambda: _enqueue_emails(immediate))
     return created
 
 
@@ -133,9 +172,7 @@ def notification_mark_read(*, notification: Notification, by) -> Notification:
 
 def notifications_mark_all_read(*, user) -> int:
     """Mark every unread notification of `user` read; returns how many."""
-    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    return Notification.objects.restrict(user).unread().update(read_at=timezone.now())
 
 
 def notification_preference_set(
@@ -158,29 +195,39 @@ def _absolute(url: str) -> str:
 
 
 def notification_emails_send(*, notification_ids: list[int], progress=None) -> dict[str, int]:
-    """Email the given notifications not emailed yet, once each (a re-run sends nothing twice)."""
-    pending = (
+    """Email the given notifications not emailed yet, once each (a re-run sends nothing twice).
+
+    Each recipient's rows are read through `Notification.objects.restrict(recipient)`: one whose
+    target they may no longer see is not sent (one query per recipient, who gets one email per row).
+    """
+    recipient_ids = (
         Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
-        .select_related("recipient")
-        .order_by("pk")
+        .order_by()
+        .values("recipient_id")
     )
+    recipients = list(get_user_model().objects.filter(pk__in=recipient_ids).order_by("pk"))
     sent = 0
-    rows = list(pending)
-    for index, notification in enumerate(rows, start=1):
-        # Claim the row first: a parallel or re-delivered run skips it.
-        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
+    for position, recipient in enumerate(recipients, start=1):
+        rows = (
+            Notification.objects.restrict(recipient)
+            .filter(pk__in=notification_ids, emailed_at__isnull=True)
+            .order_by("pk")
         )
-        if not claimed or not notification.recipient.email:
-            continue
-        body = notification.message
-        if notification.url:
-            body += f"\n\nOpen it in Atrium: {_absolute(notification.url)}"
-        body += "\n\nChange which emails you get on your notification settings page."
-        send_mail(_subject(notification), body, None, [notification.recipient.email])
-        sent += 1
+        for notification in rows:
+            # Claim the row first: a parallel or re-delivered run skips it.
+            claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+                emailed_at=timezone.now()
+            )
+            if not claimed or not recipient.email:
+                continue
+            body = notification.message
+            if notification.url:
+                body += f"\n\nOpen it in Atrium: {_absolute(notification.url)}"
+            body += "\n\nChange which emails you get on your notification settings page."
+            send_mail(_subject(notification), body, None, [recipient.email])
+            sent += 1
         if progress is not None:
-            progress(100 * index / len(rows), f"Sent {sent} of {len(rows)}")
+            progress(100 * position / len(recipients), f"Sent {sent} emails")
     return {"sent": sent}
 
 
@@ -193,12 +240,13 @@ def notification_digest_send(*, progress=None) -> dict[str, int]:
     for user_id, event in digest_events:
         wanted[user_id].add(event)
     sent = 0
-    users = get_user_model().objects.filter(pk__in=list(wanted)).order_by("pk")
+    users = list(get_user_model().objects.filter(pk__in=list(wanted), is_active=True).order_by("pk"))
     for user in users:
+        # Through `restrict`: what the person may no longer see stays out of the digest.
         rows = list(
-            Notification.objects.filter(
-                recipient=user, event__in=wanted[user.pk], emailed_at__isnull=True
-            ).order_by("created_at")
+            Notification.objects.restrict(user)
+            .filter(event__in=wanted[user.pk], emailed_at__isnull=True)
+            .order_by("created_at", "pk")
         )
         if not rows or not user.email:
             continue

@@ -169,3 +169,162 @@ def test_lists_run_a_fixed_number_of_queries(
         assert len(web.get(url).context["notifications"]) == 11
     with django_assert_num_queries(len(api_queries)):
         assert api.get("/api/v1/notifications/").json()["count"] == 11
+
+
+# --- re-checked when read: losing access to the target hides the notification everywhere ------
+def _everything_alice_sees(client, user):
+    """What `user` sees of her notifications: inbox page, badge, API list and count."""
+    from rest_framework.test import APIClient
+
+    web = client_for(client, user)
+    inbox = [n.message for n in web.get(reverse("community:notification_list")).context["notifications"]]
+    badge = web.get(reverse("community:notification_badge")).content.decode()
+    api = APIClient()
+    api.force_authenticate(user)
+    listing = api.get("/api/v1/notifications/").json()
+    return inbox, badge, [row["message"] for row in listing["results"]]
+
+
+def _lose_team(user, team, root):
+    from apps.teams.models import Membership
+    from apps.teams.services import membership_remove
+
+    membership_remove(membership=Membership.objects.get(user=user, team=team), by=root)
+
+
+def _make_private(dataset, root):
+    from apps.catalog.services import dataset_update
+
+    dataset_update(dataset=dataset, by=root, visibility="private")
+
+
+def _revoke_grant(user, dataset, root):
+    from guardian.shortcuts import remove_perm
+
+    remove_perm("catalog.view_dataset", user, dataset)
+
+
+@pytest.mark.parametrize(
+    ("who", "dataset_fixture", "lose_access"),
+    [
+        ("alice", "private_dataset", "team"),  # removed from the owning team
+        ("bob", "internal_dataset", "private"),  # the dataset is made private
+        ("bob", "private_dataset", "grant"),  # an explicit grant is revoked
+    ],
+)
+def test_a_notification_disappears_when_its_reader_loses_access(
+    client, request, root, fraud_team, alice, bob, who, dataset_fixture, lose_access
+):
+    from guardian.shortcuts import assign_perm
+
+    user = {"alice": alice, "bob": bob}[who]
+    dataset = request.getfixturevalue(dataset_fixture)
+    if lose_access == "grant":
+        assign_perm("catalog.view_dataset", user, dataset)
+    tell([user], dataset, message="Card transactions changed")
+    tell([user], None, message="Nothing to lose")  # no target: always shown
+    inbox, badge, api = _everything_alice_sees(client, user)
+    assert inbox == api == ["Nothing to lose", "Card transactions changed"]
+    assert 'id="unread-count">2<' in badge
+    {"team": lambda: _lose_team(user, fraud_team, root), "private": lambda: _make_private(dataset, root)}.get(
+        lose_access, lambda: _revoke_grant(user, dataset, root)
+    )()
+    client.logout()
+    inbox, badge, api = _everything_alice_sees(client, user)
+    assert inbox == api == ["Nothing to lose"]
+    assert 'id="unread-count">1<' in badge
+    assert selectors.notification_unread_count(user=user) == 1
+    hidden = Notification.objects.get(recipient=user, message="Card transactions changed")
+    opened = client_for(client, user).get(reverse("community:notification_open", args=[hidden.pk]))
+    assert opened.status_code == 404
+
+
+def test_a_hidden_notification_is_neither_emailed_nor_in_the_digest(
+    alice, ann, root, fraud_team, private_dataset, internal_dataset, django_capture_on_commit_callbacks
+):
+    services.notification_preference_set(user=ann, event=EVENT, in_app=True, email=True, digest=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        tell([alice], private_dataset, message="Private news for alice")
+    tell([ann], private_dataset, message="Private news for ann")
+    tell([ann], internal_dataset, message="Internal news for ann")
+    _lose_team(alice, fraud_team, root)
+    _lose_team(ann, fraud_team, root)
+    job = Job.objects.get(kind="community.send_notification_emails")
+    assert job_run(job_id=job.pk) == "succeeded"
+    assert mail.outbox == []  # alice may no longer see the dataset the email is about
+    assert services.notification_digest_send() == {"sent": 1}
+    [digest] = mail.outbox
+    assert "Internal news for ann" in digest.body and "Private news" not in digest.body
+    assert "1 notification" in digest.subject
+
+
+def test_a_notification_comes_back_with_access(client, alice, root, fraud_team, private_dataset):
+    from apps.teams.services import membership_set
+
+    tell([alice], private_dataset, message="Card transactions changed")
+    _lose_team(alice, fraud_team, root)
+    assert selectors.notification_unread_count(user=alice) == 0
+    membership_set(team=fraud_team, user=alice, role="data_scientist", by=root)
+    assert selectors.notification_unread_count(user=alice) == 1
+
+
+def test_the_inbox_runs_a_fixed_number_of_queries_with_targets_of_every_kind(
+    client, alice, olivia, internal_dataset, private_dataset, internal_thread, django_assert_num_queries
+):
+    """Visibility is one subquery per target type inside the list's own query, never a check per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    post = internal_thread.posts.get()
+    web = client_for(client, alice)
+    url = reverse("community:notification_list")
+    tell([alice], internal_dataset, actor=olivia)
+    web.get(url)  # warm the content-type cache
+    with CaptureQueriesContext(connection) as baseline:
+        web.get(url)
+    for target in [internal_dataset, private_dataset, post, None] * 5:
+        tell([alice], target, actor=olivia)
+    with django_assert_num_queries(len(baseline)):
+        assert len(web.get(url).context["notifications"]) == 21
+
+
+def test_a_target_that_is_not_registered_is_refused(alice, fraud_team):
+    with pytest.raises(ValueError, match="not a notification target"):
+        tell([alice], fraud_team)
+
+
+# --- notify() runs a constant number of queries whatever the number of recipients --------------
+def test_notify_runs_the_same_queries_for_one_recipient_as_for_twenty(
+    make_user, root, fraud_team, internal_thread, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.teams.services import membership_set
+
+    people = []
+    for number in range(20):
+        person = make_user(f"reader{number}")
+        membership_set(team=fraud_team, user=person, role="analyst", by=root)
+        people.append(person)
+    services.notification_preference_set(
+        user=people[1], event=services.EVENT_POST, in_app=True, email=True, digest=False
+    )
+    services.notification_preference_set(
+        user=people[2], event=services.EVENT_POST, in_app=False, email=False, digest=False
+    )
+    post = internal_thread.posts.get()
+
+    def send(recipients):
+        with CaptureQueriesContext(connection) as queries:
+            created = services.notify(
+                recipients=recipients, event=services.EVENT_POST, target=post, message="New post"
+            )
+        return created, len(queries)
+
+    send(people[:1])  # warm the content-type cache
+    one, one_queries = send(people[:1])
+    twenty, twenty_queries = send(people)
+    assert len(one) == 1 and len(twenty) == 19  # people[2] turned this event off
+    assert one_queries == twenty_queries <= 3  # who may see, preferences, one INSERT
+    assert all(notification.pk for notification in twenty)
