@@ -4,21 +4,15 @@ import pytest
 from django.urls import reverse
 
 from apps.catalog.models import Dataset
+from apps.core.testing import fixtures as cast_fixtures
 from apps.lineage.models import Edge, Provenance
 from apps.lineage.services import edge_draw, edge_record
 
 pytestmark = pytest.mark.django_db
 
+pam = cast_fixtures.pam  # Data Platform's data officer
+
 NO_COLUMNS = {"columns-TOTAL_FORMS": "0", "columns-INITIAL_FORMS": "0"}
-
-
-@pytest.fixture
-def diana(make_user, platform_team, root):
-    from apps.teams.services import membership_set
-
-    user = make_user("diana", is_staff=True)
-    membership_set(team=platform_team, user=user, role="data_officer", by=root)
-    return user
 
 
 @pytest.fixture
@@ -45,13 +39,13 @@ def change(client, edge, **fields):
     return client.post(reverse("admin:lineage_edge_change", args=[edge.pk]), data)
 
 
-def test_each_officer_lists_only_the_edges_she_may_manage(client, olivia, diana, drawn, platform_edge):
+def test_each_officer_lists_only_the_edges_she_may_manage(client, olivia, pam, drawn, platform_edge):
     client.force_login(olivia)
     body = client.get(reverse("admin:lineage_edge_changelist")).content.decode()
     assert "join" in body and "dedupe" not in body
     assert client.get(reverse("admin:lineage_edge_change", args=[platform_edge.pk])).status_code in (302, 404)
 
-    client.force_login(diana)  # cannot see Fraud's private dataset at the edge's end
+    client.force_login(pam)  # cannot see Fraud's private dataset at the edge's end
     body = client.get(reverse("admin:lineage_edge_changelist")).content.decode()
     assert "dedupe" in body and "join" not in body
     assert client.get(reverse("admin:lineage_edge_history", args=[drawn.pk])).status_code == 404
