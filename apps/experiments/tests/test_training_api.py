@@ -105,19 +105,19 @@ def test_a_job_and_its_reproduction_are_404_for_outsiders_and_reproduce_is_403_f
     )
 
 
-def test_a_run_that_cannot_be_reproduced_says_why(iris_version, fraud_experiment, alice, monkeypatch):
-    from apps.experiments.training import reproducibility
+def test_a_run_that_cannot_be_reproduced_says_why(iris_version, fraud_experiment, alice):
+    from apps.catalog.models import DatasetVersion
 
     started = client_for(alice).post(JOBS, iris_spec(iris_version, fraud_experiment), format="json").json()
     job_run(job_id=started["job"])
     run = Run.objects.get(training_job_id=started["job"])
-    real = reproducibility.environment_capture()
-    monkeypatch.setattr(reproducibility, "environment_capture", lambda: {**real, "python": "3.99.1"})
+    DatasetVersion.objects.filter(pk=iris_version.pk).delete()
     response = client_for(alice).post(f"/api/v1/runs/{run.uuid}/reproduce/")
     assert response.status_code == 409
-    body = response.json()
-    assert body["error"] == "not_reproducible"
-    assert body["differences"] == [{"what": "Python", "recorded": real["python"], "now": "3.99.1"}]
+    assert response.json() == {
+        "error": "not_reproducible",
+        "detail": "The dataset version this run trained on was deleted, so the run cannot be reproduced.",
+    }
 
 
 def test_the_estimator_allow_list_is_published(alice):

@@ -119,7 +119,6 @@ class RunReproduceView(views.APIView):
                 {
                     "error": serializers.CharField(),
                     "detail": serializers.CharField(),
-                    "differences": serializers.ListField(child=serializers.DictField()),
                 },
             ),
         },
@@ -133,11 +132,7 @@ class RunReproduceView(views.APIView):
             job = services.run_reproduce(run=run, by=request.user)
         except services.ReproduceRefused as refusal:
             return Response(
-                {
-                    "error": "not_reproducible",
-                    "detail": refusal.messages[0],
-                    "differences": refusal.differences,
-                },
+                {"error": "not_reproducible", "detail": refusal.messages[0]},
                 status=status.HTTP_409_CONFLICT,
             )
         return Response(_job_body(request, job), status=status.HTTP_202_ACCEPTED)

@@ -97,7 +97,22 @@ def run_reproduction_comparison(*, user, run: Run) -> dict[str, Any] | None:
     if original is None:
         return None
     comparison = reproducibility.metrics_compare(run_metric_values(run=original), run_metric_values(run=run))
-    return {"original": original, **comparison}
+    return {
+        "original": original,
+        "differences": run_environment_differences(original=original, run=run),
+        **comparison,
+    }
+
+
+def run_environment_differences(*, original: Run, run: Run) -> list[dict[str, str]]:
+    """What differs between the code and packages two training runs recorded (empty: the same)."""
+    before, after = original.environment or {}, run.environment or {}
+    return reproducibility.environment_differences(
+        recorded_code=before.get("atrium") or {"git_commit": original.git_commit},
+        recorded_environment=before,
+        current_code=after.get("atrium") or {"git_commit": run.git_commit},
+        current_environment=after,
+    )
 
 
 def run_reproductions(*, user, run: Run, limit: int = 20) -> list[dict[str, Any]]:

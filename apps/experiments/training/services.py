@@ -310,8 +310,7 @@ def _execute(*, job: Job, run: Run, spec_data: Any, by, original: Run | None, pr
     if spec["seed"] is None:
         raise TrainingFailed("The training spec has no seed; start the training again.")
     version = targets.version
-    if original is not None:
-        _reproduce_check(original=original, progress=progress)
+    differences = _reproduce_check(original=original, progress=progress) if original is not None else []
 
     progress(5, f"Reading {version.dataset.name} version {version.number}")
     columns = [*spec["features"], spec["target"]] if spec["features"] else None
@@ -403,6 +402,8 @@ def _execute(*, job: Job, run: Run, spec_data: Any, by, original: Run | None, pr
     }
     if comparison is not None:
         finishing_tags["atrium.reproduce.result"] = comparison["status"]
+    if differences:
+        finishing_tags["atrium.reproduce.differences"] = reproducibility.differences_text(differences)[:5000]
     tracking.run_tags_set(run=run, by=by, tags=finishing_tags)
     _run_end(run=run, by=by, status=RunStatus.FINISHED)
     progress(99, "Done")
@@ -700,6 +701,7 @@ def run_training_spec(*, run: Run) -> dict[str, Any] | None:
 
 
 def _reproduce_differences(original: Run) -> list[dict[str, str]]:
+    """What differs between the code and packages `original` recorded and this process's."""
     recorded = original.environment or {}
     return reproducibility.environment_differences(
         recorded_code=recorded.get("atrium") or {"git_commit": original.git_commit},
@@ -709,23 +711,22 @@ def _reproduce_differences(original: Run) -> list[dict[str, str]]:
     )
 
 
-def _reproduce_check(*, original: Run, progress) -> None:
-    """In the worker: the code and environment must be the ones the original run recorded."""
+def _reproduce_check(*, original: Run, progress) -> list[dict[str, str]]:
+    """In the worker: compare the code and packages with the original run's, and say so if they differ.
+
+    A difference does not stop the reproduction: on today's code it answers the question that
+    matters after an upgrade (do the numbers still come out the same?), and the verdict says
+    plainly that the code or packages were not the original ones.
+    """
     progress(3, "Comparing the code and environment with the original run")
     differences = _reproduce_differences(original)
     if differences:
-        raise TrainingFailed(
-            "This worker's code or environment differs from the original run's, so the run cannot be "
-            f"reproduced here: {reproducibility.differences_text(differences)}."
-        )
+        progress(4, f"Not the original code or packages: {reproducibility.differences_text(differences)}")
+    return differences
 
 
 class ReproduceRefused(ValidationError):
-    """A run that cannot be reproduced; `differences` lists code/environment changes, if that is why."""
-
-    def __init__(self, message: str, *, differences: list[dict[str, str]] | None = None):
-        super().__init__(message)
-        self.differences = differences or []
+    """A run that cannot be reproduced (not Atrium's, not finished, deleted, its data gone)."""
 
 
 def run_reproduce(*, run: Run, by) -> Job:
@@ -758,13 +759,6 @@ def run_reproduce(*, run: Run, by) -> Job:
     if not DatasetVersion.objects.restrict(by, Action.VIEW).filter(pk=version.pk).exists():
         raise ReproduceRefused(
             "You may no longer read the dataset version this run trained on, so you cannot reproduce it."
-        )
-    differences = _reproduce_differences(run)
-    if differences:
-        raise ReproduceRefused(
-            "Atrium's code or environment changed since this run, so it cannot be reproduced as it was: "
-            f"{reproducibility.differences_text(differences)}.",
-            differences=differences,
         )
     try:
         spec = spec_clean(spec)
