@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable
+
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.views.generic import DetailView, ListView, TemplateView
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.generic import DetailView, ListView, TemplateView, View
 
 from apps.core import operations
 from apps.core.permissions import Action
@@ -85,6 +90,100 @@ class ObjectHistoryView(RestrictedQuerysetMixin, DetailView):
             list_crumb=(self.list_crumb[0], reverse(self.list_crumb[1])) if self.list_crumb else None,
         )
         return context
+
+
+class FilteredListView(LoginRequiredMixin, ListView):
+    """A list page: a filter form's `filters()` passed to a restricted selector, then paginated.
+
+    Subclasses give `filter_form_class` and `selector` (called as `selector(user=..., **filters)`);
+    the template gets `filter_form` and `filtered`.
+    """
+
+    filter_form_class = None
+    selector = None
+    paginate_by = 25
+
+    def get_queryset(self):
+        self.filter_form = self.filter_form_class(self.request.GET or None)
+        self.filters = self.filter_form.filters()
+        return type(self).selector(user=self.request.user, **self.filters)
+
+    def is_filtered(self) -> bool:
+        """Whether a filter narrows the list (the sort order does not)."""
+        return any(value for key, value in self.filters.items() if key != "sort")
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number out of range or not a number shows the nearest page, never a 404.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(filter_form=self.filter_form, filtered=self.is_filtered(), **kwargs)
+
+
+def csv_cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_response(rows: Iterable[Iterable], *, name: str, stream: bool = True) -> HttpResponse:
+    """`rows` as a CSV download named `<name>-<stamp>.csv` (cells made formula-safe), streamed or not."""
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    if stream:
+        writer = csv.writer(_Echo())
+        lines = (writer.writerow([csv_cell(cell) for cell in row]) for row in rows)
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        writer = csv.writer(response)
+        for row in rows:
+            writer.writerow([csv_cell(cell) for cell in row])
+    response["Content-Disposition"] = f'attachment; filename="{slugify(name)[:80] or "export"}-{stamp}.csv"'
+    return response
+
+
+class CsvExportView(LoginRequiredMixin, View):
+    """A list page's objects (same filter form, same restricted selector) as CSV: `header`, then `row(obj)`.
+
+    `stream` sends long lists row by row, read from the database in chunks.
+    """
+
+    filter_form_class = None
+    selector = None
+    filename = "export"
+    header: list[str] = []
+    stream = False
+
+    def row(self, obj) -> list:
+        raise NotImplementedError
+
+    def get(self, request):
+        filters = self.filter_form_class(request.GET or None).filters()
+        objects = type(self).selector(user=request.user, **filters)
+        if self.stream:
+            objects = objects.iterator(chunk_size=500)
+
+        def rows():
+            yield self.header
+            for obj in objects:
+                yield self.row(obj)
+
+        return csv_response(rows(), name=self.filename, stream=self.stream)
 
 
 def get_restricted_object_or_404(model, user, action: str = Action.VIEW, **lookup):

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch
-from django.utils import timezone
-from django.views.generic import FormView, ListView, TemplateView, View
+from django.views.generic import FormView, TemplateView, View
 
 from apps.core.permissions import Action
+from apps.core.views import CsvExportView, FilteredListView
 from apps.registry import selectors, services
 from apps.registry.forms import AliasForm, RegisteredModelFilterForm, RegisteredModelForm, RegisterFromRunForm
 from apps.teams.selectors import team_for_new_asset
@@ -41,66 +40,34 @@ def apply_service_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-class RegisteredModelListView(LoginRequiredMixin, ListView):
+class RegisteredModelListView(FilteredListView):
     """Models the user may see, with a filter bar, sortable columns, pagination and CSV export."""
 
     template_name = "registry/model_list.html"
-    paginate_by = 25
-
-    def get_queryset(self):
-        self.filter_form = RegisteredModelFilterForm(self.request.GET or None)
-        self.filters = self.filter_form.filters()
-        return selectors.registered_model_list(user=self.request.user, **self.filters)
-
-    def paginate_queryset(self, queryset, page_size):
-        paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        return paginator, page, page.object_list, page.has_other_pages()
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            filter_form=self.filter_form,
-            filtered=bool(self.filters["team"] or self.filters["visibility"] or self.filters["text"]),
-            **kwargs,
-        )
+    filter_form_class = RegisteredModelFilterForm
+    selector = selectors.registered_model_list
 
 
-def _csv_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class RegisteredModelExportView(LoginRequiredMixin, View):
+class RegisteredModelExportView(CsvExportView):
     """The list's models (same filters, same restriction) as CSV."""
 
-    def get(self, request):
-        filters = RegisteredModelFilterForm(request.GET or None).filters()
-        models = selectors.registered_model_list(user=request.user, **filters)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="models-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["name", "team", "visibility", "versions", "latest_version", "aliases", "updated_at", "url"]
-        )
-        for model in models:
-            aliases = " ".join(
-                f"{alias.alias}=v{alias.model_version.version}" for alias in model.aliases.all()
-            )
-            writer.writerow(
-                [
-                    _csv_cell(model.name),
-                    _csv_cell(model.team.name),
-                    model.visibility,
-                    model.version_count,
-                    model.latest_version or "",
-                    _csv_cell(aliases),
-                    model.updated_at.isoformat(timespec="seconds"),
-                    request.build_absolute_uri(model.get_absolute_url()),
-                ]
-            )
-        return response
+    filter_form_class = RegisteredModelFilterForm
+    selector = selectors.registered_model_list
+    filename = "models"
+    header = ["name", "team", "visibility", "versions", "latest_version", "aliases", "updated_at", "url"]
+
+    def row(self, model) -> list:
+        aliases = " ".join(f"{alias.alias}=v{alias.model_version.version}" for alias in model.aliases.all())
+        return [
+            model.name,
+            model.team.name,
+            model.visibility,
+            model.version_count,
+            model.latest_version or "",
+            aliases,
+            model.updated_at.isoformat(timespec="seconds"),
+            self.request.build_absolute_uri(model.get_absolute_url()),
+        ]
 
 
 class RegisteredModelMixin(LoginRequiredMixin):

@@ -2,80 +2,50 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
-from django.views.generic import DetailView, FormView, ListView, View
+from django.views.generic import DetailView, FormView
 
 from apps.catalog.forms.datasets import DatasetFilterForm, DatasetForm
 from apps.catalog.models import Dataset
 from apps.catalog.selectors import datasets as selectors
 from apps.catalog.services import datasets as services
 from apps.core.permissions import Action
-from apps.core.views import ObjectHistoryView
+from apps.core.views import CsvExportView, FilteredListView, ObjectHistoryView
 
 
-class DatasetListView(LoginRequiredMixin, ListView):
+class DatasetListView(FilteredListView):
     """Datasets the user may see, with a filter bar, sortable columns, pagination and CSV export."""
 
     template_name = "catalog/dataset_list.html"
-    paginate_by = 25
-
-    def get_queryset(self):
-        self.filter_form = DatasetFilterForm(self.request.GET or None)
-        self.filters = self.filter_form.filters()
-        return selectors.dataset_list(user=self.request.user, **self.filters)
-
-    def paginate_queryset(self, queryset, page_size):
-        # A page number out of range or not a number shows the nearest page, never a 404.
-        paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        return paginator, page, page.object_list, page.has_other_pages()
+    filter_form_class = DatasetFilterForm
+    selector = selectors.dataset_list
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(
-            filter_form=self.filter_form,
-            filtered=bool(self.filters["team"] or self.filters["visibility"] or self.filters["text"]),
-            can_create=selectors.dataset_creatable_teams(user=self.request.user).exists(),
+        return super().get_context_data(
+            can_create=selectors.dataset_creatable_teams(user=self.request.user).exists(), **kwargs
         )
-        return context
 
 
-def _csv_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class DatasetExportView(LoginRequiredMixin, View):
+class DatasetExportView(CsvExportView):
     """The list's datasets (same filters, same restriction) as CSV."""
 
-    def get(self, request):
-        filters = DatasetFilterForm(request.GET or None).filters()
-        datasets = selectors.dataset_list(user=request.user, **filters)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="datasets-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["name", "team", "visibility", "domain", "updated_at", "url"])
-        for dataset in datasets:
-            writer.writerow(
-                [
-                    _csv_cell(dataset.name),
-                    _csv_cell(dataset.team.name),
-                    dataset.visibility,
-                    _csv_cell(dataset.domain),
-                    dataset.updated_at.isoformat(timespec="seconds"),
-                    request.build_absolute_uri(dataset.get_absolute_url()),
-                ]
-            )
-        return response
+    filter_form_class = DatasetFilterForm
+    selector = selectors.dataset_list
+    filename = "datasets"
+    header = ["name", "team", "visibility", "domain", "updated_at", "url"]
+
+    def row(self, dataset) -> list:
+        return [
+            dataset.name,
+            dataset.team.name,
+            dataset.visibility,
+            dataset.domain,
+            dataset.updated_at.isoformat(timespec="seconds"),
+            self.request.build_absolute_uri(dataset.get_absolute_url()),
+        ]
 
 
 class DatasetMixin(LoginRequiredMixin):

@@ -19,8 +19,9 @@ from apps.catalog.profiling.common import MASK
 from apps.catalog.selectors import datasets as dataset_selectors
 from apps.catalog.selectors import profiling as selectors
 from apps.catalog.services import profiling as services
-from apps.catalog.views.datasets import DatasetMixin, _csv_cell
+from apps.catalog.views.datasets import DatasetMixin
 from apps.core.permissions import Action
+from apps.core.views import csv_cell
 
 
 class DatasetProfileView(DatasetMixin, TemplateView):
@@ -161,7 +162,7 @@ class DatasetProfileExportView(DatasetMixin, View):
         writer = csv.writer(response)
         writer.writerow(header)
         for row in rows:
-            writer.writerow([_csv_cell(value) for value in row])
+            writer.writerow([csv_cell(value) for value in row])
         return response
 
 

@@ -7,14 +7,14 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.generic import FormView, ListView, TemplateView, View
+from django.views.generic import FormView, TemplateView, View
 
 from apps.catalog.forms.sources import SourceFilterForm, SourceForm, UploadForm
 from apps.catalog.models import DataSource, SourceKind
 from apps.catalog.selectors import sources as selectors
 from apps.catalog.services import sources as services
 from apps.core.permissions import Action
-from apps.core.views import ObjectHistoryView
+from apps.core.views import FilteredListView, ObjectHistoryView
 
 REGISTER_KINDS = {"upload": SourceKind.UPLOAD, "folder": SourceKind.FOLDER, "sql": SourceKind.SQL}
 
@@ -29,28 +29,16 @@ def apply_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-class SourceListView(LoginRequiredMixin, ListView):
+class SourceListView(FilteredListView):
     """Sources the user may see, with a filter bar and how many datasets each feeds."""
 
     template_name = "catalog/source_list.html"
-    paginate_by = 25
-
-    def get_queryset(self):
-        self.filter_form = SourceFilterForm(self.request.GET or None)
-        self.filters = self.filter_form.filters()
-        return selectors.source_list(user=self.request.user, **self.filters)
-
-    def paginate_queryset(self, queryset, page_size):
-        paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        return paginator, page, page.object_list, page.has_other_pages()
+    filter_form_class = SourceFilterForm
+    selector = selectors.source_list
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            filter_form=self.filter_form,
-            filtered=bool(self.filters["team"] or self.filters["kind"] or self.filters["text"]),
-            can_create=selectors.source_creatable_teams(user=self.request.user).exists(),
-            **kwargs,
+            can_create=selectors.source_creatable_teams(user=self.request.user).exists(), **kwargs
         )
 
 

@@ -12,9 +12,9 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.views.generic import TemplateView, View
 
+from apps.core.views import csv_response
 from apps.experiments import charts
 from apps.experiments.selectors import pages as selectors
-from apps.experiments.views.common import csv_response
 
 DEFAULT_CHART_METRICS = 6
 MAX_CHART_METRICS = 12

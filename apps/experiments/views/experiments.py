@@ -8,16 +8,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
-from django.views.generic import FormView, ListView, TemplateView, View
+from django.views.generic import FormView, TemplateView, View
 
 from apps.core.permissions import Action
-from apps.core.views import ObjectHistoryView
+from apps.core.views import CsvExportView, FilteredListView, ObjectHistoryView, csv_response
 from apps.experiments.forms import ExperimentFilterForm, ExperimentForm, RunColumnsForm, RunTableForm
 from apps.experiments.models import Experiment, LifecycleStage, Run
 from apps.experiments.selectors import pages as selectors
 from apps.experiments.services import tracking as services
 from apps.experiments.templatetags.experiment_pages import clip, metric_value
-from apps.experiments.views.common import ExperimentMixin, apply_service_errors, csv_response
+from apps.experiments.views.common import ExperimentMixin, apply_service_errors
 
 RUN_PAGE_SIZES = (25, 50, 100, 200)
 COLUMNS_SESSION_KEY = "experiments.run_columns"
@@ -41,62 +41,49 @@ def tracking_uri(request) -> str:
 # --- the list -------------------------------------------------------------------------------
 
 
-class ExperimentListView(LoginRequiredMixin, ListView):
+class ExperimentListView(FilteredListView):
     """Experiments the user may see: filter bar, sortable columns, pagination, CSV export."""
 
     template_name = "experiments/experiment_list.html"
-    paginate_by = 25
+    filter_form_class = ExperimentFilterForm
+    selector = selectors.experiment_list
 
-    def get_queryset(self):
-        self.filter_form = ExperimentFilterForm(self.request.GET or None)
-        self.filters = self.filter_form.filters()
-        return selectors.experiment_list(user=self.request.user, **self.filters)
-
-    def paginate_queryset(self, queryset, page_size):
-        # A page number out of range or not a number shows the nearest page, never a 404.
-        paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        return paginator, page, page.object_list, page.has_other_pages()
+    def is_filtered(self) -> bool:
+        # The list shows active experiments unless asked otherwise: only another state filters.
+        filters = self.filters
+        return bool(filters["team"] or filters["text"] or filters["lifecycle"] != LifecycleStage.ACTIVE)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        filtered = bool(
-            self.filters["team"] or self.filters["text"] or self.filters["lifecycle"] != LifecycleStage.ACTIVE
-        )
-        context.update(
-            filter_form=self.filter_form,
-            filtered=filtered,
+        return super().get_context_data(
             can_create=selectors.experiment_creatable_teams(user=self.request.user).exists(),
             tracking_uri=tracking_uri(self.request),
             train_url=training_url(),
             token_url=reverse("account:token_list"),
+            **kwargs,
         )
-        return context
 
 
-class ExperimentExportView(LoginRequiredMixin, View):
+class ExperimentExportView(CsvExportView):
     """The list's experiments (same filters, same restriction) as CSV."""
 
-    def get(self, request):
-        filters = ExperimentFilterForm(request.GET or None).filters()
-        experiments = selectors.experiment_list(user=request.user, **filters)
+    filter_form_class = ExperimentFilterForm
+    selector = selectors.experiment_list
+    filename = "experiments"
+    header = ["name", "team", "visibility", "state", "runs", "last_run", "created_at", "url"]
+    stream = True
 
-        def rows():
-            yield ["name", "team", "visibility", "state", "runs", "last_run", "created_at", "url"]
-            for experiment in experiments.iterator(chunk_size=500):
-                last = selectors.ms_to_datetime(experiment.last_run_start)
-                yield [
-                    experiment.name,
-                    experiment.team.name,
-                    experiment.visibility,
-                    experiment.lifecycle_stage,
-                    experiment.run_count,
-                    last.isoformat(timespec="seconds") if last else "",
-                    experiment.created_at.isoformat(timespec="seconds"),
-                    request.build_absolute_uri(experiment.get_absolute_url()),
-                ]
-
-        return csv_response(rows(), name="experiments")
+    def row(self, experiment) -> list:
+        last = selectors.ms_to_datetime(experiment.last_run_start)
+        return [
+            experiment.name,
+            experiment.team.name,
+            experiment.visibility,
+            experiment.lifecycle_stage,
+            experiment.run_count,
+            last.isoformat(timespec="seconds") if last else "",
+            experiment.created_at.isoformat(timespec="seconds"),
+            self.request.build_absolute_uri(experiment.get_absolute_url()),
+        ]
 
 
 # --- create, edit, delete, restore, history -------------------------------------------------

@@ -15,14 +15,14 @@ from django.shortcuts import redirect, render
 from django.views.generic import TemplateView, View
 
 from apps.core.permissions import Action
-from apps.core.views import ObjectHistoryView
+from apps.core.views import ObjectHistoryView, csv_response
 from apps.experiments import charts
 from apps.experiments.forms import RunNoteForm
 from apps.experiments.models import Run
 from apps.experiments.selectors import pages as selectors
 from apps.experiments.services import artifacts as artifact_services
 from apps.experiments.services import tracking as services
-from apps.experiments.views.common import RunMixin, csv_response
+from apps.experiments.views.common import RunMixin
 from apps.experiments.views.experiments import training_url
 
 # Previews read at most this much of a file; larger text files show their beginning.
