@@ -92,7 +92,16 @@ class ObjectHistoryView(RestrictedQuerysetMixin, DetailView):
         return context
 
 
-class FilteredListView(LoginRequiredMixin, ListView):
+class NearestPageMixin:
+    """For a ListView: a page number out of range or not a number shows the nearest page, never a 404."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class FilteredListView(LoginRequiredMixin, NearestPageMixin, ListView):
     """A list page: a filter form's `filters()` passed to a restricted selector, then paginated.
 
     Subclasses give `filter_form_class` and `selector` (called as `selector(user=..., **filters)`);
@@ -111,12 +120,6 @@ class FilteredListView(LoginRequiredMixin, ListView):
     def is_filtered(self) -> bool:
         """Whether a filter narrows the list (the sort order does not)."""
         return any(value for key, value in self.filters.items() if key != "sort")
-
-    def paginate_queryset(self, queryset, page_size):
-        # A page number out of range or not a number shows the nearest page, never a 404.
-        paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(filter_form=self.filter_form, filtered=self.is_filtered(), **kwargs)

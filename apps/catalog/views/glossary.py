@@ -16,7 +16,7 @@ from apps.catalog.selectors import glossary as selectors
 from apps.catalog.services import glossary as services
 from apps.catalog.views.datasets import DatasetMixin
 from apps.core.permissions import Action
-from apps.core.views import ObjectHistoryView
+from apps.core.views import FilteredListView, NearestPageMixin, ObjectHistoryView
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -28,32 +28,20 @@ def _apply_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-class _Paginated:
-    def paginate_queryset(self, queryset, page_size):
-        paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        return paginator, page, page.object_list, page.has_other_pages()
-
-
-class GlossaryTermListView(LoginRequiredMixin, _Paginated, ListView):
+class GlossaryTermListView(FilteredListView):
     """The business glossary: terms the user may see, searchable, filterable by team."""
 
     template_name = "catalog/glossary_list.html"
     paginate_by = 50
     context_object_name = "terms"
-
-    def get_queryset(self):
-        self.filter_form = GlossaryTermFilterForm(self.request.GET or None)
-        self.filters = self.filter_form.filters()
-        return selectors.glossary_term_list(user=self.request.user, **self.filters)
+    filter_form_class = GlossaryTermFilterForm
+    selector = selectors.glossary_term_list
 
     def get_context_data(self, **kwargs):
         from apps.teams.models import Team
 
         return super().get_context_data(
-            filter_form=self.filter_form,
             filters=self.filters,
-            filtered=bool(self.filters["text"] or self.filters["team"]),
             teams=Team.objects.restrict(self.request.user).order_by("name"),
             can_create=selectors.glossary_creatable_teams(user=self.request.user).exists(),
             **kwargs,
@@ -181,7 +169,7 @@ class GlossaryTermHistoryView(ObjectHistoryView):
         return GlossaryTerm.objects.select_related("team")
 
 
-class TagListView(LoginRequiredMixin, _Paginated, ListView):
+class TagListView(LoginRequiredMixin, NearestPageMixin, ListView):
     """Tags on datasets the user may see, with their counts."""
 
     template_name = "catalog/tag_list.html"
@@ -196,7 +184,7 @@ class TagListView(LoginRequiredMixin, _Paginated, ListView):
         return super().get_context_data(text=self.text, **kwargs)
 
 
-class TagView(LoginRequiredMixin, _Paginated, ListView):
+class TagView(LoginRequiredMixin, NearestPageMixin, ListView):
     """One tag and the datasets (that the user may see) carrying it."""
 
     template_name = "catalog/tag_detail.html"
