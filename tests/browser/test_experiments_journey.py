@@ -201,3 +201,26 @@ def test_the_compare_view_draws_every_chart_with_the_local_plotly(
     assert hosts == {urlsplit(live_server.url).netloc}, hosts  # plotly and everything else served locally
     page.evaluate("window.scrollTo(0, 0)")
     shoot("experiments-16-compare-three")
+
+
+def test_long_tag_values_stay_inside_the_tags_card(page, live_server, experiment, alice, shoot):
+    from apps.core.history import acting_user
+    from apps.experiments.models import Run, RunTag
+
+    run = Run.objects.get(experiment=experiment, name="gradient-boosting-2")
+    with acting_user(alice):
+        RunTag.objects.create(run=run, key="feature_store.snapshot", value="9f" * 32)
+        RunTag.objects.create(run=run, key="x" * 60, value="short")
+    sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}{run.get_absolute_url()}")
+    card = page.locator("#run-tags")
+    card.scroll_into_view_if_needed()
+    right = card.bounding_box()["x"] + card.bounding_box()["width"]
+    badges = card.locator(".run-tag")
+    assert badges.count() >= 3
+    for index in range(badges.count()):
+        box = badges.nth(index).bounding_box()
+        assert box["x"] + box["width"] <= right, badges.nth(index).inner_text()
+    hashed = card.locator(".run-tag", has_text="feature_store.snapshot")
+    expect(hashed).to_have_attribute("title", f"feature_store.snapshot: {'9f' * 32}")
+    shoot("experiments-17-run-long-tags")
