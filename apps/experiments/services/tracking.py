@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -70,9 +71,9 @@ from apps.experiments.validation import (
     validate_param,
     validate_tag,
 )
-from apps.teams.models import Membership, Team
+from apps.teams.models import Team
+from apps.teams.selectors import TEAM_TAG, team_for_new_asset
 
-TEAM_TAG = "atrium.team"
 RUN_NAME_TAG = "mlflow.runName"
 PARENT_RUN_TAG = "mlflow.parentRunId"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
@@ -135,48 +136,27 @@ def _check_experiment_active(experiment: Experiment) -> None:
 
 # --- experiments ---------------------------------------------------------------------------------
 def experiment_team_for(*, user, tags: dict[str, str] | None = None) -> Team:
-    """The team a new experiment of `user` belongs to.
-
-    The `atrium.team` tag (a team slug) if given; else the user's only team; else the first team
-    (by name) where the user may add assets. Refused when the user may not add to that team.
+    """The team a new experiment of `user` belongs to, as for every new asset (`team_for_new_asset`:
+    the `atrium.team` tag, else the user's only team, else the first where they may add), with its
+    refusals as MLflow errors (PERMISSION_DENIED; INVALID_PARAMETER_VALUE for an unknown slug).
     """
-    slug = (tags or {}).get(TEAM_TAG, "").strip()
-    adders = Membership.objects.filter(user_id=user.pk, role__in=_roles(Action.ADD))
-    if slug:
-        if user.is_superuser:
-            team = Team.objects.filter(slug=slug).first()
-        else:
-            team = Team.objects.filter(slug=slug, pk__in=adders.values("team_id")).first()
-        if team is None:
+    try:
+        return team_for_new_asset(user=user, tags=tags)
+    except PermissionDenied as refused:
+        raise TrackingError(
+            f"You cannot create experiments there: {refused} Ask its data officer for a role that may "
+            "add assets.",
+            PERMISSION_DENIED,
+        ) from None
+    except ValidationError as error:
+        message = " ".join(error.messages)
+        if not (tags or {}).get(TEAM_TAG, "").strip():  # no team at all: a matter of permission
             raise TrackingError(
-                f"You cannot create experiments in team '{slug}': you are not a member allowed to add "
-                "assets there (check the slug on the team's page).",
+                "You belong to no team where you may create experiments; ask a team's data officer to "
+                "add you.",
                 PERMISSION_DENIED,
-            )
-        return team
-    memberships = list(
-        Membership.objects.filter(user_id=user.pk).select_related("team").order_by("team__name")
-    )
-    if len(memberships) == 1:
-        membership = memberships[0]
-        if membership.role not in _roles(Action.ADD):
-            raise TrackingError(
-                f"Your role in {membership.team.name} does not let you create experiments.", PERMISSION_DENIED
-            )
-        return membership.team
-    for membership in memberships:
-        if membership.role in _roles(Action.ADD):
-            return membership.team
-    raise TrackingError(
-        "You belong to no team where you may create experiments; ask a team's data officer to add you.",
-        PERMISSION_DENIED,
-    )
-
-
-def _roles(action: str) -> list[str]:
-    from apps.core.permissions import roles_allowed
-
-    return roles_allowed(action)
+            ) from None
+        raise invalid(message) from None
 
 
 EXPERIMENT_FIELDS = {"name", "description", "visibility"}

@@ -77,8 +77,16 @@ def test_team_tag_picks_the_team_and_is_refused_where_the_user_may_not_add(
     with pytest.raises(TrackingError) as refused:
         experiment_team_for(user=alice, tags={"atrium.team": platform_team.slug})
     assert refused.value.code == "PERMISSION_DENIED"
-    with pytest.raises(TrackingError):
+    with pytest.raises(TrackingError) as unknown:
         experiment_team_for(user=alice, tags={"atrium.team": "no-such-team"})
+    assert unknown.value.code == "INVALID_PARAMETER_VALUE" and "no-such-team" in str(unknown.value)
+
+
+def test_someone_without_a_team_is_refused_with_what_to_do(make_user):
+    loner = make_user("loner")
+    with pytest.raises(TrackingError) as refused:
+        experiment_team_for(user=loner, tags={})
+    assert refused.value.code == "PERMISSION_DENIED" and "data officer" in str(refused.value)
 
 
 def test_an_analyst_alone_in_a_team_cannot_create(ann):
