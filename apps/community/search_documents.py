@@ -64,7 +64,8 @@ def thread_document(thread) -> SearchEntry:
     if opening is None:
         opening = list(thread.posts.filter(is_opening=True)[:1])
     team_id, visibility, access = governing(thread)
-    body = " ".join(part for part in (opening[0].body if opening else "", _about(thread)) if part)
+    opening_text = opening[0].body if opening and opening[0].removed_at is None else ""
+    body = " ".join(part for part in (opening_text, _about(thread)) if part)
     return SearchEntry(
         title=thread.title,
         body=body,
@@ -78,7 +79,7 @@ def thread_document(thread) -> SearchEntry:
 
 def post_document(post) -> SearchEntry | None:
     """A reply (the opening post is part of its thread's entry), titled after its thread."""
-    if post.is_opening:
+    if post.is_opening or post.removed_at is not None:  # a removed post leaves search
         return None
     thread = post.thread
     team_id, visibility, access = governing(thread)

@@ -63,6 +63,7 @@ urlpatterns += [
     path("t/<int:pk>/moderate/", views.ThreadModerateView.as_view(), name="thread_moderate"),
     path("posts/<int:pk>/edit/", views.PostEditView.as_view(), name="post_edit"),
     path("posts/<int:pk>/revisions/", views.PostRevisionsView.as_view(), name="post_revisions"),
+    path("posts/<int:pk>/remove/", views.PostRemoveView.as_view(), name="post_remove"),
     path("posts/<int:pk>/react/", views.PostReactView.as_view(), name="post_react"),
     path("preview/", views.PreviewView.as_view(), name="preview"),
     path("autocomplete/", views.AutocompleteView.as_view(), name="autocomplete"),

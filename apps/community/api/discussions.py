@@ -159,9 +159,9 @@ class PostSerializer(serializers.ModelSerializer):
         model = Post
         fields = [
             "id", "url", "thread", "author", "body", "body_html", "reply_to", "is_opening",
-            "reactions", "edited_at", "created_at",
+            "reactions", "edited_at", "removed_at", "created_at",
         ]  # fmt: skip
-        read_only_fields = ["is_opening", "edited_at", "created_at"]
+        read_only_fields = ["is_opening", "edited_at", "removed_at", "created_at"]
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_body_html(self, post: Post) -> str:
@@ -317,7 +317,8 @@ class ThreadViewSet(RestrictedModelViewSet):
 
 
 class PostViewSet(RestrictedModelViewSet):
-    """Posts the caller may see, oldest first (`?thread=<id>` for one discussion); reply, edit, react."""
+    """Posts the caller may see, oldest first (`?thread=<id>` for one discussion); reply, edit, react,
+    remove (`DELETE`: the author or a moderator; the post stays as removed, its text in history only)."""
 
     queryset = Post.objects.select_related("author", "thread")
     serializer_class = PostSerializer
@@ -325,7 +326,7 @@ class PostViewSet(RestrictedModelViewSet):
     ordering = ["created_at", "id"]
     ordering_fields = ["created_at"]
     search_fields = ["body"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     action_permissions = {"react": Action.VIEW}
 
     def get_serializer_class(self):
@@ -353,6 +354,10 @@ class PostViewSet(RestrictedModelViewSet):
 
     def update_object(self, *, instance, data):
         return services.post_edit(by=self.request.user, post=instance, body=data.get("body", instance.body))
+
+    def delete_object(self, *, instance):
+        """Removes the post: it stays in its thread as removed (`removed_at`), its text in history only."""
+        services.post_remove(by=self.request.user, post=instance)
 
     @extend_schema(
         request=inline_serializer("React", {"emoji": serializers.ChoiceField(choices=Emoji.choices)}),

@@ -267,6 +267,17 @@ class Post(TimeStampedModel):
     )
     is_opening = models.BooleanField(default=False, editable=False)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # A removed post stays in its thread as "removed" (replies keep their context); its text is
+    # cleared from the row and kept in history, and it leaves search, counts and the activity feed.
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     objects = PostQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -283,6 +294,10 @@ class Post(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return f"{self.thread.get_absolute_url()}#post-{self.pk}"
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
 
 # --- reactions ----------------------------------------------------------------------------------

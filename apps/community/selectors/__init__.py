@@ -25,6 +25,7 @@ from apps.community.selectors.discussions import (  # noqa: F401
     post_get,
     post_list,
     post_revisions,
+    post_user_may,
     reactions_for,
     render_body,
     render_posts,

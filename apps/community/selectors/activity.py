@@ -479,7 +479,9 @@ def _threads_in_scope(scope: ActivityScope) -> models.QuerySet | None:
 
 def _post_rows(user, scope: ActivityScope):
     post = apps.get_model("community", "Post")
-    records = post.history.filter(id__in=post.objects.restrict(user, Action.VIEW).values("pk"))
+    # A removed post leaves the feed (all its records: what it said is for its history page only).
+    visible = post.objects.restrict(user, Action.VIEW).filter(removed_at__isnull=True)
+    records = post.history.filter(id__in=visible.values("pk"))
     threads = _threads_in_scope(scope)
     return records.filter(thread_id__in=threads) if threads is not None else records
 

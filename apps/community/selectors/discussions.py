@@ -194,9 +194,14 @@ def post_list(*, user, thread: Thread) -> QuerySet[Post]:
     return (
         Post.objects.restrict(user, Action.VIEW)
         .filter(thread=thread)
-        .select_related("author", "reply_to", "reply_to__author")
+        .select_related("author", "reply_to", "reply_to__author", "removed_by")
         .order_by("created_at", "id")
     )
+
+
+def post_user_may(*, user, post: Post, action: str) -> bool:
+    """Whether `user` may take `action` on `post` (one query): `delete` is its author or a moderator."""
+    return Post.objects.restrict(user, action).filter(pk=post.pk).exists()
 
 
 def post_get(*, user, pk, action: str = Action.VIEW) -> Post:

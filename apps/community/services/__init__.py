@@ -19,6 +19,7 @@ from apps.community.services.discussions import (  # noqa: F401
     mentioned_people,
     post_create,
     post_edit,
+    post_remove,
     reaction_toggle,
     thread_accept_answer,
     thread_create,

@@ -267,6 +267,8 @@ def post_edit(*, by, post: Post, body: str) -> Post:
     body = _clean_body(body)
     if not Post.objects.restrict(by, Action.CHANGE).filter(pk=post.pk).exists():
         raise PermissionDenied("Only the author or a moderator may edit this post.")
+    if post.removed_at is not None:
+        raise ValidationError({"body": "This post was removed; it cannot be edited."})
     thread = post.thread
     if thread.is_locked and not thread_user_may(user=by, thread=thread, action=Action.MANAGE):
         raise PermissionDenied("This discussion is locked: only moderators may edit its posts.")
@@ -278,6 +280,38 @@ def post_edit(*, by, post: Post, body: str) -> Post:
         post.edited_at = timezone.now()
         post.save()
         _notify_post(post, previous_body=previous, new_thread=False, actor=by)
+    return post
+
+
+def post_remove(*, by, post: Post) -> Post:
+    """Remove a post (its author, the thread's moderators — the owning team's data officers — or a
+    superuser). It stays in the thread as "removed", its text kept only in history; it leaves search,
+    the counts and the activity feed. Removing the opening post closes and locks the thread: the
+    replies stay readable, and nobody answers a question that is no longer there.
+    """
+    if not Post.objects.restrict(by, Action.VIEW).filter(pk=post.pk).exists():
+        raise ValidationError({"post": "No such post."})
+    if not Post.objects.restrict(by, Action.DELETE).filter(pk=post.pk).exists():
+        raise PermissionDenied("Only the author or a moderator may remove this post.")
+    if post.removed_at is not None:
+        return post
+    now = timezone.now()
+    with transaction.atomic(), acting_user(by):
+        post.body = ""
+        post.removed_at, post.removed_by = now, by
+        post.save()
+        thread = Thread.objects.select_for_update().get(pk=post.thread_id)
+        thread.post_count = max(0, thread.post_count - 1)
+        fields = ["post_count", "updated_at"]
+        if thread.accepted_post_id == post.pk:
+            thread.accepted_post = None
+            fields.append("accepted_post")
+        if post.is_opening:
+            thread.closed_at = thread.closed_at or now
+            thread.is_locked = True
+            fields += ["closed_at", "is_locked"]
+        thread.save(update_fields=fields)
+        post.thread = thread
     return post
 
 
@@ -354,6 +388,8 @@ def reaction_toggle(*, by, post: Post, emoji: str) -> bool:
         raise ValidationError({"emoji": f"Choose one of: {', '.join(Emoji.values)}."})
     if not Post.objects.restrict(by, Action.VIEW).filter(pk=post.pk).exists():
         raise ValidationError({"post": "No such post."})
+    if post.removed_at is not None:
+        raise ValidationError({"post": "This post was removed."})
     existing = Reaction.objects.filter(post=post, user=by, emoji=emoji).first()
     with transaction.atomic(), acting_user(by):
         if existing is not None:

@@ -668,7 +668,7 @@ def api_private_post(world):
 @matrix_case("post-detail")
 def api_internal_post_change(world):
     _, reply = internal_thread(world)
-    return Refused(kwargs={"pk": reply.pk}, obj=reply, methods=("PATCH",))
+    return Refused(kwargs={"pk": reply.pk}, obj=reply, methods=("PATCH", "DELETE"))
 
 
 @matrix_case("follow-list")
@@ -690,3 +690,21 @@ def api_someone_elses_follow(world):
 
     follow = follow_create(user=world.alice, target=world.private_dataset)
     return Private(kwargs={"pk": follow.pk}, obj=follow)
+
+
+# --- moderation: removing posts, and the forum in the data-officer admin (c3) -----------------------
+@matrix_case("community:post_remove")
+def private_post_remove(world):
+    _, reply = private_thread(world)
+    return Private(kwargs={"pk": reply.pk}, obj=reply)
+
+
+@matrix_case("community:post_remove")
+def internal_post_remove(world):
+    _, reply = internal_thread(world)
+    return Refused(kwargs={"pk": reply.pk}, obj=reply)
+
+
+_admin_cases("community_category", private_category)
+_admin_cases("community_thread", lambda world: private_thread(world)[0])
+_admin_cases("community_post", lambda world: private_thread(world)[1])

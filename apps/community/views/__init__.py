@@ -20,6 +20,7 @@ from apps.community.views.discussions import (  # noqa: F401
     PostCreateView,
     PostEditView,
     PostReactView,
+    PostRemoveView,
     PostRevisionsView,
     PreviewView,
     ThreadAcceptView,

@@ -507,9 +507,30 @@ class PostRevisionsView(PostMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         post = self.post_object
+        if post.removed_at is not None and not selectors.post_user_may(
+            user=self.request.user, post=post, action=Action.DELETE
+        ):
+            raise PermissionDenied("This post was removed: only its author and the moderators may read it.")
         revisions = selectors.post_revisions(post=post)
         selectors.render_posts(user=self.request.user, posts=revisions)
         return super().get_context_data(post=post, thread=post.thread, revisions=revisions, **kwargs)
+
+
+class PostRemoveView(PostMixin, View):
+    """Remove a post (POST; its author or a moderator): it stays in the thread as "removed"."""
+
+    def post(self, request, pk):
+        post = self.post_object
+        try:
+            services.post_remove(by=request.user, post=post)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "The post was removed; its text stays in its history.")
+        target = f"{post.thread.get_absolute_url()}#post-{post.pk}"
+        if request.htmx:  # the form asks first (hx-confirm), then the whole thread reloads
+            return HttpResponse(headers={"HX-Redirect": target})
+        return redirect(target)
 
 
 class PostReactView(PostMixin, View):
