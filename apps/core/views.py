@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
-from django.views.generic import DetailView, ListView, TemplateView, View
+from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from apps.core import operations
 from apps.core.permissions import Action
@@ -187,6 +189,42 @@ class CsvExportView(LoginRequiredMixin, View):
                 yield self.row(obj)
 
         return csv_response(rows(), name=self.filename, stream=self.stream)
+
+
+def apply_service_errors(form, error: ValidationError, *, renamed: dict[str, str] | None = None) -> None:
+    """Put a service's validation errors next to the matching fields (others at the top).
+
+    `renamed` maps a service's field name onto the form's where they differ (e.g. slug -> name).
+    """
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = (renamed or {}).get(field, field)
+            for item in errors:
+                form.add_error(target if target in form.fields else None, item)
+    else:
+        form.add_error(None, error)
+
+
+class ServiceFormView(FormView):
+    """A form whose valid data goes to one service call: `perform(form)` returns (object, message).
+
+    On success the message is shown and the object's page opens; a ValidationError from the service
+    is shown on the form, next to its fields (`service_error_fields` renames fields, see above).
+    """
+
+    service_error_fields: dict[str, str] = {}
+
+    def perform(self, form) -> tuple[object, str]:
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            target, message = self.perform(form)
+        except ValidationError as error:
+            apply_service_errors(form, error, renamed=self.service_error_fields)
+            return self.form_invalid(form)
+        messages.success(self.request, message)
+        return redirect(target)
 
 
 def get_restricted_object_or_404(model, user, action: str = Action.VIEW, **lookup):

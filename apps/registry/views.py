@@ -11,10 +11,10 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch
-from django.views.generic import FormView, TemplateView, View
+from django.views.generic import TemplateView, View
 
 from apps.core.permissions import Action
-from apps.core.views import CsvExportView, FilteredListView
+from apps.core.views import CsvExportView, FilteredListView, ServiceFormView, apply_service_errors
 from apps.registry import selectors, services
 from apps.registry.forms import AliasForm, RegisteredModelFilterForm, RegisteredModelForm, RegisterFromRunForm
 from apps.teams.selectors import team_for_new_asset
@@ -28,16 +28,6 @@ def url_or_empty(obj) -> str:
         return obj.get_absolute_url()
     except NoReverseMatch:
         return ""
-
-
-def apply_service_errors(form, error: ValidationError) -> None:
-    """Put a service's validation errors next to the matching fields (others at the top)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for item in errors:
-                form.add_error(field if field in form.fields else None, item)
-    else:
-        form.add_error(None, error)
 
 
 class RegisteredModelListView(FilteredListView):
@@ -129,7 +119,7 @@ class RegisteredModelHistoryView(RegisteredModelMixin, TemplateView):
         return super().get_context_data(**context, **kwargs)
 
 
-class RegisteredModelEditView(RegisteredModelMixin, FormView):
+class RegisteredModelEditView(RegisteredModelMixin, ServiceFormView):
     """Rename a model and edit its description and visibility."""
 
     template_name = "registry/model_form.html"
@@ -143,7 +133,7 @@ class RegisteredModelEditView(RegisteredModelMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(**self.model_context("overview"), **kwargs)
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
         model = self.registered_model
         try:
@@ -157,12 +147,11 @@ class RegisteredModelEditView(RegisteredModelMixin, FormView):
                     description=data["description"],
                     visibility=data["visibility"],
                 )
-        except ValidationError as error:
-            apply_service_errors(form, error)
+        except ValidationError:
+            # The rollback left the in-memory model changed: the page around the form shows it as stored.
             self.registered_model = selectors.registered_model_get(user=self.request.user, pk=model.pk)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Saved “{model.name}”.")
-        return redirect(model)
+            raise
+        return model, f"Saved “{model.name}”."
 
 
 class ModelVersionView(RegisteredModelMixin, TemplateView):
@@ -230,11 +219,12 @@ class ModelAliasDeleteView(RegisteredModelMixin, View):
         return redirect(self.registered_model)
 
 
-class RegisterFromRunView(LoginRequiredMixin, FormView):
+class RegisterFromRunView(LoginRequiredMixin, ServiceFormView):
     """Register a run's logged model as a version of an existing model or of a new one."""
 
     template_name = "registry/register_from_run.html"
     form_class = RegisterFromRunForm
+    service_error_fields = {"name": "new_name"}
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -268,30 +258,21 @@ class RegisterFromRunView(LoginRequiredMixin, FormView):
             **kwargs,
         )
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
         user = self.request.user
-        try:
-            with transaction.atomic():
-                model = data["existing"]
-                if model is None:
-                    team = data["team"]
-                    if not selectors.registered_model_creatable_teams(user=user).filter(pk=team.pk).exists():
-                        raise PermissionDenied
-                    model = services.registered_model_create(
-                        team=team, by=user, name=data["new_name"].strip()
-                    )
-                version = services.model_version_create(
-                    registered_model=model,
-                    by=user,
-                    source=data["source"],
-                    run_id=self.run.uuid,
-                    description=data["description"],
-                )
-        except ValidationError as error:
-            if hasattr(error, "error_dict") and "name" in error.error_dict:
-                error = ValidationError({"new_name": error.error_dict["name"]})
-            apply_service_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Registered {model.name} version {version.version}.")
-        return redirect(version)
+        with transaction.atomic():
+            model = data["existing"]
+            if model is None:
+                team = data["team"]
+                if not selectors.registered_model_creatable_teams(user=user).filter(pk=team.pk).exists():
+                    raise PermissionDenied
+                model = services.registered_model_create(team=team, by=user, name=data["new_name"].strip())
+            version = services.model_version_create(
+                registered_model=model,
+                by=user,
+                source=data["source"],
+                run_id=self.run.uuid,
+                description=data["description"],
+            )
+        return version, f"Registered {model.name} version {version.version}."

@@ -18,7 +18,7 @@ from apps.catalog.selectors import datasets as dataset_selectors
 from apps.catalog.services import access as services
 from apps.catalog.views.datasets import DatasetMixin
 from apps.core.permissions import Action
-from apps.core.views import ObjectHistoryView
+from apps.core.views import ObjectHistoryView, ServiceFormView
 
 BY_REFERENCE_ANSWER = (
     "If this dataset exists, its steward and data officers have been asked. "
@@ -30,7 +30,7 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-class DatasetAccessView(DatasetMixin, FormView):
+class DatasetAccessView(DatasetMixin, ServiceFormView):
     """The dataset's Access tab: requests on it that the user may see, and a form to ask for access."""
 
     template_name = "catalog/access_dataset.html"
@@ -78,27 +78,17 @@ class DatasetAccessView(DatasetMixin, FormView):
             return redirect("catalog:dataset_access", pk=self.dataset.pk)
         return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
-        try:
-            access_request = services.access_request_create(
-                dataset=self.dataset,
-                requester=self.request.user,
-                purpose=data["purpose"],
-                duration_days=data["duration_days"],
-                columns=data.get("columns") or [],
-                for_asset=data.get("for_asset"),
-            )
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    for item in errors:
-                        form.add_error(field if field in form.fields else None, item)
-            else:
-                form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, "Request sent. The steward and data officers have been notified.")
-        return redirect(access_request)
+        access_request = services.access_request_create(
+            dataset=self.dataset,
+            requester=self.request.user,
+            purpose=data["purpose"],
+            duration_days=data["duration_days"],
+            columns=data.get("columns") or [],
+            for_asset=data.get("for_asset"),
+        )
+        return access_request, "Request sent. The steward and data officers have been notified."
 
 
 class AccessRequestListView(LoginRequiredMixin, TemplateView):

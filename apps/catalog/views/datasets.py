@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
-from django.views.generic import DetailView, FormView
+from django.core.exceptions import PermissionDenied
+from django.views.generic import DetailView
 
 from apps.catalog.forms.datasets import DatasetFilterForm, DatasetForm
 from apps.catalog.models import Dataset
 from apps.catalog.selectors import datasets as selectors
 from apps.catalog.services import datasets as services
 from apps.core.permissions import Action
-from apps.core.views import CsvExportView, FilteredListView, ObjectHistoryView
+from apps.core.views import CsvExportView, FilteredListView, ObjectHistoryView, ServiceFormView
 
 
 class DatasetListView(FilteredListView):
@@ -99,22 +97,12 @@ class DatasetHistoryView(ObjectHistoryView):
         return super().get_context_data(active_tab="history", **kwargs)
 
 
-def _apply_service_errors(form, error: ValidationError) -> None:
-    """Put a service's validation errors next to the matching fields (others at the top)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else ("name" if field == "slug" else None)
-            for item in errors:
-                form.add_error(target if target in form.fields else None, item)
-    else:
-        form.add_error(None, error)
-
-
-class DatasetCreateView(LoginRequiredMixin, FormView):
+class DatasetCreateView(LoginRequiredMixin, ServiceFormView):
     """Register a dataset in one of the teams where the user may add assets."""
 
     template_name = "catalog/dataset_form.html"
     form_class = DatasetForm
+    service_error_fields = {"slug": "name"}
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -130,30 +118,26 @@ class DatasetCreateView(LoginRequiredMixin, FormView):
         kwargs["instance"] = Dataset()
         return kwargs
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
-        try:
-            dataset = services.dataset_create(
-                team=data["team"],
-                by=self.request.user,
-                name=data["name"],
-                visibility=data["visibility"],
-                domain=data["domain"],
-                description=data["description"],
-            )
-        except ValidationError as error:
-            _apply_service_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Dataset “{dataset.name}” registered in {dataset.team.name}.")
-        return redirect(dataset)
+        dataset = services.dataset_create(
+            team=data["team"],
+            by=self.request.user,
+            name=data["name"],
+            visibility=data["visibility"],
+            domain=data["domain"],
+            description=data["description"],
+        )
+        return dataset, f"Dataset “{dataset.name}” registered in {dataset.team.name}."
 
 
-class DatasetEditView(DatasetMixin, FormView):
+class DatasetEditView(DatasetMixin, ServiceFormView):
     """Edit a dataset's name, visibility, domain and description."""
 
     template_name = "catalog/dataset_form.html"
     form_class = DatasetForm
     action = Action.CHANGE
+    service_error_fields = {"slug": "name"}
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -163,18 +147,13 @@ class DatasetEditView(DatasetMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(dataset=self.dataset, **kwargs)
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
         # The form has written the fields onto the instance; reload so the service sees a clean copy.
         dataset = Dataset.objects.select_related("team").get(pk=self.dataset.pk)
-        try:
-            services.dataset_update(
-                dataset=dataset,
-                by=self.request.user,
-                **{name: data[name] for name in ("name", "visibility", "domain", "description")},
-            )
-        except ValidationError as error:
-            _apply_service_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Saved “{dataset.name}”.")
-        return redirect(dataset)
+        services.dataset_update(
+            dataset=dataset,
+            by=self.request.user,
+            **{name: data[name] for name in ("name", "visibility", "domain", "description")},
+        )
+        return dataset, f"Saved “{dataset.name}”."

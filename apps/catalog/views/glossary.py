@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import redirect
-from django.views.generic import FormView, ListView, TemplateView
+from django.views.generic import ListView, TemplateView
 
 from apps.catalog.forms.glossary import DatasetLabelsForm, GlossaryTermFilterForm, GlossaryTermForm
 from apps.catalog.models import GlossaryTerm
@@ -16,16 +14,7 @@ from apps.catalog.selectors import glossary as selectors
 from apps.catalog.services import glossary as services
 from apps.catalog.views.datasets import DatasetMixin
 from apps.core.permissions import Action
-from apps.core.views import FilteredListView, NearestPageMixin, ObjectHistoryView
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for item in errors:
-                form.add_error(field if field in form.fields else None, item)
-    else:
-        form.add_error(None, error)
+from apps.core.views import FilteredListView, NearestPageMixin, ObjectHistoryView, ServiceFormView
 
 
 class GlossaryTermListView(FilteredListView):
@@ -82,7 +71,7 @@ class GlossaryTermView(GlossaryTermMixin, TemplateView):
         )
 
 
-class GlossaryTermCreateView(LoginRequiredMixin, FormView):
+class GlossaryTermCreateView(LoginRequiredMixin, ServiceFormView):
     """Define a term in one of the teams where the user may add assets."""
 
     template_name = "catalog/term_form.html"
@@ -99,27 +88,22 @@ class GlossaryTermCreateView(LoginRequiredMixin, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user, "teams": self.teams}
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
-        try:
-            term = services.glossary_term_create(
-                team=data["team"],
-                by=self.request.user,
-                name=data["name"],
-                definition=data["definition"],
-                synonyms=data["synonyms"],
-                visibility=data["visibility"],
-                owners=data["owners"] or None,
-                related=data["related"],
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Term “{term.name}” added to the glossary.")
-        return redirect(term)
+        term = services.glossary_term_create(
+            team=data["team"],
+            by=self.request.user,
+            name=data["name"],
+            definition=data["definition"],
+            synonyms=data["synonyms"],
+            visibility=data["visibility"],
+            owners=data["owners"] or None,
+            related=data["related"],
+        )
+        return term, f"Term “{term.name}” added to the glossary."
 
 
-class GlossaryTermEditView(GlossaryTermMixin, FormView):
+class GlossaryTermEditView(GlossaryTermMixin, ServiceFormView):
     """Edit a term (members of its team with the change right)."""
 
     template_name = "catalog/term_form.html"
@@ -132,29 +116,24 @@ class GlossaryTermEditView(GlossaryTermMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(term=self.term, **kwargs)
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
         term = GlossaryTerm.objects.select_related("team").get(pk=self.term.pk)
         # Keep related terms the editor cannot see (another team's private terms).
         hidden = list(
             term.related.exclude(pk__in=selectors.glossary_term_choices(user=self.request.user).values("pk"))
         )
-        try:
-            services.glossary_term_update(
-                term=term,
-                by=self.request.user,
-                name=data["name"],
-                definition=data["definition"],
-                synonyms=data["synonyms"],
-                visibility=data["visibility"],
-                owners=data["owners"],
-                related=[*data["related"], *hidden],
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Saved “{term.name}”.")
-        return redirect(term)
+        services.glossary_term_update(
+            term=term,
+            by=self.request.user,
+            name=data["name"],
+            definition=data["definition"],
+            synonyms=data["synonyms"],
+            visibility=data["visibility"],
+            owners=data["owners"],
+            related=[*data["related"], *hidden],
+        )
+        return term, f"Saved “{term.name}”."
 
 
 class GlossaryTermHistoryView(ObjectHistoryView):
@@ -199,7 +178,7 @@ class TagView(LoginRequiredMixin, NearestPageMixin, ListView):
         return super().get_context_data(tag=self.tag, **kwargs)
 
 
-class DatasetLabelsEditView(DatasetMixin, FormView):
+class DatasetLabelsEditView(DatasetMixin, ServiceFormView):
     """Set a dataset's tags and glossary terms (members with the change right)."""
 
     template_name = "catalog/tags_edit.html"
@@ -223,14 +202,9 @@ class DatasetLabelsEditView(DatasetMixin, FormView):
             **kwargs,
         )
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
-        try:
-            with transaction.atomic():  # both or neither
-                services.dataset_tags_set(dataset=self.dataset, by=self.request.user, names=data["tags"])
-                services.dataset_terms_set(dataset=self.dataset, by=self.request.user, terms=data["terms"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, "Tags and glossary terms saved.")
-        return redirect(self.dataset)
+        with transaction.atomic():  # both or neither
+            services.dataset_tags_set(dataset=self.dataset, by=self.request.user, names=data["tags"])
+            services.dataset_terms_set(dataset=self.dataset, by=self.request.user, terms=data["terms"])
+        return self.dataset, "Tags and glossary terms saved."

@@ -14,19 +14,9 @@ from apps.catalog.models import DataSource, SourceKind
 from apps.catalog.selectors import sources as selectors
 from apps.catalog.services import sources as services
 from apps.core.permissions import Action
-from apps.core.views import FilteredListView, ObjectHistoryView
+from apps.core.views import FilteredListView, ObjectHistoryView, ServiceFormView, apply_service_errors
 
 REGISTER_KINDS = {"upload": SourceKind.UPLOAD, "folder": SourceKind.FOLDER, "sql": SourceKind.SQL}
-
-
-def apply_errors(form, error: ValidationError) -> None:
-    """Put a service's validation errors next to the matching fields (others at the top)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for item in errors:
-                form.add_error(field if field in form.fields else None, item)
-    else:
-        form.add_error(None, error)
 
 
 class SourceListView(FilteredListView):
@@ -54,7 +44,7 @@ class CreatableTeamsMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-class SourceCreateView(CreatableTeamsMixin, FormView):
+class SourceCreateView(CreatableTeamsMixin, ServiceFormView):
     """Register a folder or a SQL database (`kind` in the URL); uploads have their own form."""
 
     template_name = "catalog/source_form.html"
@@ -74,28 +64,23 @@ class SourceCreateView(CreatableTeamsMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(kind=self.kind, kind_label=SourceKind(self.kind).label, **kwargs)
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
-        try:
-            source = services.source_create(
-                team=data["team"],
-                by=self.request.user,
-                kind=self.kind,
-                name=data["name"],
-                visibility=data["visibility"],
-                description=data["description"],
-                location=data.get("location", ""),
-                url=data.get("url", ""),
-                password=data.get("password", ""),
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(
-            self.request,
+        source = services.source_create(
+            team=data["team"],
+            by=self.request.user,
+            kind=self.kind,
+            name=data["name"],
+            visibility=data["visibility"],
+            description=data["description"],
+            location=data.get("location", ""),
+            url=data.get("url", ""),
+            password=data.get("password", ""),
+        )
+        return (
+            source,
             f"Source “{source.name}” registered. Test the connection, then sync it to list its data.",
         )
-        return redirect(source)
 
 
 class SourceUploadView(CreatableTeamsMixin, FormView):
@@ -114,7 +99,7 @@ class SourceUploadView(CreatableTeamsMixin, FormView):
                 team=data["team"], by=self.request.user, uploaded=data["file"], name=data["name"]
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_service_errors(form, error)
             return self.form_invalid(form)
         return upload_done(self.request, result)
 
@@ -179,7 +164,7 @@ class SourceView(SourceMixin, TemplateView):
         )
 
 
-class SourceEditView(SourceMixin, FormView):
+class SourceEditView(SourceMixin, ServiceFormView):
     """Change a source's name, visibility, description, folder or URL/password."""
 
     template_name = "catalog/source_form.html"
@@ -203,17 +188,12 @@ class SourceEditView(SourceMixin, FormView):
             source=self.source, kind=self.source.kind, kind_label=self.source.get_kind_display(), **kwargs
         )
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = {key: value for key, value in form.cleaned_data.items() if key != "team"}
         if self.source.kind == SourceKind.SQL and not data.get("url") and not data.get("password"):
             data.pop("url", None), data.pop("password", None)
-        try:
-            services.source_update(source=self.source, by=self.request.user, **data)
-        except ValidationError as error:
-            apply_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Saved “{self.source.name}”.")
-        return redirect(self.source)
+        services.source_update(source=self.source, by=self.request.user, **data)
+        return self.source, f"Saved “{self.source.name}”."
 
 
 class SourceJobStartView(SourceMixin, View):

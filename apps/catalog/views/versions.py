@@ -13,8 +13,9 @@ from apps.catalog.selectors import versions as selectors
 from apps.catalog.services import sources as source_services
 from apps.catalog.services.versions import column_update
 from apps.catalog.views.datasets import DatasetMixin
-from apps.catalog.views.sources import apply_errors, upload_done
+from apps.catalog.views.sources import upload_done
 from apps.core.permissions import Action
+from apps.core.views import apply_service_errors
 
 
 class DatasetSchemaView(DatasetMixin, TemplateView):
@@ -93,7 +94,7 @@ class ColumnEditView(DatasetMixin, View):
             try:
                 column = column_update(column=column, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                apply_errors(form, error)
+                apply_service_errors(form, error)
         if form.errors:
             context = {"dataset": self.dataset, "column": column, "form": form}
             return render(request, _form_template(request), context, status=200 if request.htmx else 400)
@@ -125,6 +126,6 @@ class DatasetUploadView(DatasetMixin, FormView):
                 by=self.request.user, uploaded=form.cleaned_data["file"], dataset=self.dataset
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_service_errors(form, error)
             return self.form_invalid(form)
         return upload_done(self.request, result)

@@ -1,9 +1,9 @@
-"""Helpers shared by the experiment views: access mixins, service errors on forms."""
+"""Helpers shared by the experiment views: access mixins."""
 
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 
 from apps.core.permissions import Action
 from apps.experiments.selectors import pages as selectors
@@ -40,13 +40,3 @@ class RunMixin(LoginRequiredMixin):
         ):
             raise PermissionDenied("Your role in this experiment's team may not change its runs.")
         return super().dispatch(request, *args, **kwargs)
-
-
-def apply_service_errors(form, error: ValidationError) -> None:
-    """Put a service's validation errors next to the matching fields (others at the top)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for item in errors:
-                form.add_error(field if field in form.fields else None, item)
-    else:
-        form.add_error(None, error)

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
-from django.views.generic import FormView, TemplateView, View
+from django.views.generic import TemplateView, View
 
 from apps.core.permissions import Action
-from apps.core.views import CsvExportView, FilteredListView, ObjectHistoryView, csv_response
+from apps.core.views import CsvExportView, FilteredListView, ObjectHistoryView, ServiceFormView, csv_response
 from apps.experiments.forms import ExperimentFilterForm, ExperimentForm, RunColumnsForm, RunTableForm
 from apps.experiments.models import Experiment, LifecycleStage, Run
 from apps.experiments.selectors import pages as selectors
 from apps.experiments.services import tracking as services
 from apps.experiments.templatetags.experiment_pages import clip, metric_value
-from apps.experiments.views.common import ExperimentMixin, apply_service_errors
+from apps.experiments.views.common import ExperimentMixin
 
 RUN_PAGE_SIZES = (25, 50, 100, 200)
 COLUMNS_SESSION_KEY = "experiments.run_columns"
@@ -89,7 +89,7 @@ class ExperimentExportView(CsvExportView):
 # --- create, edit, delete, restore, history -------------------------------------------------
 
 
-class ExperimentCreateView(LoginRequiredMixin, FormView):
+class ExperimentCreateView(LoginRequiredMixin, ServiceFormView):
     """Create an experiment in one of the teams where the user may add assets."""
 
     template_name = "experiments/experiment_form.html"
@@ -115,24 +115,19 @@ class ExperimentCreateView(LoginRequiredMixin, FormView):
             initial["team"] = self.teams.first()
         return initial
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
-        try:
-            experiment = services.experiment_create(
-                team=data["team"],
-                by=self.request.user,
-                name=data["name"],
-                visibility=data["visibility"],
-                description=data["description"],
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Experiment “{experiment.name}” created in {experiment.team.name}.")
-        return redirect(experiment)
+        experiment = services.experiment_create(
+            team=data["team"],
+            by=self.request.user,
+            name=data["name"],
+            visibility=data["visibility"],
+            description=data["description"],
+        )
+        return experiment, f"Experiment “{experiment.name}” created in {experiment.team.name}."
 
 
-class ExperimentEditView(ExperimentMixin, FormView):
+class ExperimentEditView(ExperimentMixin, ServiceFormView):
     """Rename an experiment, change its visibility or its Markdown description."""
 
     template_name = "experiments/experiment_form.html"
@@ -147,21 +142,16 @@ class ExperimentEditView(ExperimentMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(experiment=self.experiment, **kwargs)
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
         # The form wrote its fields onto the instance; the service gets a clean copy.
         experiment = Experiment.objects.select_related("team").get(pk=self.experiment.pk)
-        try:
-            services.experiment_update(
-                experiment=experiment,
-                by=self.request.user,
-                **{name: data[name] for name in ("name", "visibility", "description")},
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Saved “{experiment.name}”.")
-        return redirect(experiment)
+        services.experiment_update(
+            experiment=experiment,
+            by=self.request.user,
+            **{name: data[name] for name in ("name", "visibility", "description")},
+        )
+        return experiment, f"Saved “{experiment.name}”."
 
 
 class ExperimentLifecycleView(ExperimentMixin, TemplateView):
