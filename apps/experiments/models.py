@@ -229,7 +229,9 @@ class Metric(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="metrics")
+    # No index of its own: the unique constraint's index starts with run and serves every lookup
+    # by run (history, cascades); a second index only cost each logged point one more insert.
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="metrics", db_index=False)
     key = models.CharField(max_length=KEY_MAX_LENGTH)
     value = models.FloatField()
     timestamp = models.BigIntegerField(help_text="Milliseconds since the epoch.")
@@ -254,7 +256,8 @@ class Metric(models.Model):
 class LatestMetric(models.Model):
     """The latest point of each metric of a run (max step, then time, then value), for search and sort."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="latest_metrics")
+    # Indexed by the unique constraint (run, key), which serves lookups by run (see Metric.run).
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="latest_metrics", db_index=False)
     key = models.CharField(max_length=KEY_MAX_LENGTH)
     value = models.FloatField()
     timestamp = models.BigIntegerField()
