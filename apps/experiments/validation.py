@@ -12,6 +12,7 @@ import math
 import posixpath
 import re
 import sys
+from collections.abc import Callable
 
 from apps.experiments.errors import TrackingError, invalid
 from apps.experiments.models import KEY_MAX_LENGTH, PARAM_VALUE_MAX_LENGTH, TAG_VALUE_MAX_LENGTH
@@ -113,15 +114,16 @@ def validate_experiment_tag(key, value) -> tuple[str, str]:
     return key, value
 
 
-def _int64(value, path: str, message: str) -> int:
+def _int64(value, path: str, message: str | Callable[[], str]) -> int:
+    """An int64 field; `message` may be a function building it (only needed when the value is bad)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise invalid(invalid_value(path, value, message))
+        raise invalid(invalid_value(path, value, message() if callable(message) else message))
     if isinstance(value, float):
         if not value.is_integer():
-            raise invalid(invalid_value(path, value, message))
+            raise invalid(invalid_value(path, value, message() if callable(message) else message))
         value = int(value)
     if not INT64_MIN <= value <= INT64_MAX:
-        raise invalid(invalid_value(path, value, message))
+        raise invalid(invalid_value(path, value, message() if callable(message) else message))
     return value
 
 
@@ -139,10 +141,12 @@ def validate_metric(key, value, timestamp, step, path: str = "") -> tuple[str, f
                 f"(timestamp={timestamp}). Please specify value as a valid double (64-bit floating point)",
             )
         )
+    # The messages are built only for a bad value: a log_batch checks 1,000 points, and formatting
+    # two messages per point cost more than checking it.
     timestamp = _int64(
         timestamp,
         join_path(path, "timestamp") if path else "timestamp",
-        f"metric '{key}' (value={value}). Timestamp must be a nonnegative long (64-bit integer) ",
+        lambda: f"metric '{key}' (value={value}). Timestamp must be a nonnegative long (64-bit integer) ",
     )
     if timestamp < 0:
         raise invalid(
@@ -155,7 +159,7 @@ def validate_metric(key, value, timestamp, step, path: str = "") -> tuple[str, f
     step = _int64(
         step if step is not None else 0,
         join_path(path, "step") if path else "step",
-        f"metric '{key}' (value={value}). Step must be a valid long (64-bit integer).",
+        lambda: f"metric '{key}' (value={value}). Step must be a valid long (64-bit integer).",
     )
     return key, float(value), timestamp, step
 
