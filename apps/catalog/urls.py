@@ -3,6 +3,7 @@ from django.urls import path
 from apps.catalog.views import access as access_views
 from apps.catalog.views import datasets as views
 from apps.catalog.views import glossary as glossary_views
+from apps.catalog.views import pipelines as pipeline_views
 from apps.catalog.views import profiling as profiling_views
 from apps.catalog.views import sources as source_views
 from apps.catalog.views import versions as version_views
@@ -81,6 +82,8 @@ urlpatterns += [
 # Sources (list, register each kind, detail with Test connection / Sync jobs, edit, history) and
 # versions (the dataset's Schema tab, inline column edits, a version's page, new-version uploads).
 urlpatterns += [
+    path("pipelines/", pipeline_views.PipelineListView.as_view(), name="pipeline_list"),
+    path("pipelines/<int:pk>/", pipeline_views.PipelineView.as_view(), name="pipeline_detail"),
     path("sources/", source_views.SourceListView.as_view(), name="source_list"),
     path("sources/upload/", source_views.SourceUploadView.as_view(), name="source_upload"),
     path("sources/new/<slug:kind>/", source_views.SourceCreateView.as_view(), name="source_create"),

@@ -26,6 +26,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Home", "home", "home", ""),
     NavEntry("Catalog", "catalog:dataset_list", "database", "Data"),
     NavEntry("Sources", "catalog:source_list", "plug-connected", "Data"),
+    NavEntry("Pipelines", "catalog:pipeline_list", "route", "Data"),
     NavEntry("Glossary", "catalog:term_list", "book", "Data"),
     NavEntry("Access requests", "catalog:access_request_list", "lock-access", "Data"),
     NavEntry("Quality", "section:quality", "shield-check", "Data", built=False),

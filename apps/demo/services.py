@@ -22,6 +22,7 @@ from apps.demo.community_ideas import demo_ideas_ensure
 from apps.demo.data import ADMIN_USERNAME, DATASETS, DEMO_JOBS, DEMO_PASSWORD, GRANTS, PEOPLE, TEAMS
 from apps.demo.experiments import demo_experiments_ensure
 from apps.demo.lineage import demo_lineage_ensure
+from apps.demo.pipelines import demo_pipelines_ensure
 from apps.demo.profiling import demo_profiles_ensure
 from apps.demo.training import demo_training_ensure
 from apps.teams.models import Membership, Team
@@ -36,6 +37,7 @@ def demo_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
     # A real training job once the rows above are committed: it runs as a worker would (its
     # heartbeat writes from another thread), then its model is registered.
     created.update(demo_training_ensure())
+    created.update(demo_pipelines_ensure())  # OpenLineage events, received and processed as jobs
     return dict(created)
 
 

@@ -5,6 +5,7 @@ Imported by apps/catalog/models.py, so these models belong to the catalog app.
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TeamOwnedModel
@@ -87,6 +88,9 @@ class OpenLineageJob(TeamOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:pipeline_detail", kwargs={"pk": self.pk})
 
 
 class OpenLineageRun(models.Model):

@@ -453,3 +453,36 @@ def upload_to_a_private_dataset(world):
     # The matrix posts JSON, which the multipart-only upload refuses (415) before any lookup; the
     # multipart case (hidden dataset answered like a missing one) is in test_sources_api.py.
     return Listing(method="POST", data={"dataset": str(world.private_dataset.pk)}, status=415, htmx=False)
+
+
+# --- pipelines (OpenLineage jobs and runs) ---------------------------------------------------------
+PRIVATE_PIPELINE = "reconcile_chargebacks_nightly"
+
+
+def fraud_pipeline(world):
+    """A private pipeline Fraud Analytics reports, with one failed run whose error names its tables."""
+    from apps.catalog.openlineage.models import OpenLineageJob
+    from apps.catalog.tests.pipelines_data import ingest
+
+    found = OpenLineageJob.objects.filter(name=PRIVATE_PIPELINE).first()
+    if found is None:
+        ingest(world.alice, world.fraud_team, job=PRIVATE_PIPELINE, fail="chargebacks_private missing")
+        found = OpenLineageJob.objects.get(name=PRIVATE_PIPELINE)
+    return found
+
+
+@private_asset("pipeline")
+def private_pipeline_asset(world) -> list[str]:
+    fraud_pipeline(world)
+    return [PRIVATE_PIPELINE, "chargebacks_private"]
+
+
+@matrix_case("catalog:pipeline_list")
+def pipeline_list(world):
+    return Listing(queries=[{}, {"q": "reconcile"}, {"state": "FAIL"}, {"team": world.fraud_team.slug}])
+
+
+@matrix_case("catalog:pipeline_detail")
+def private_pipeline(world):
+    pipeline = fraud_pipeline(world)
+    return Private(kwargs={"pk": pipeline.pk}, obj=pipeline)

@@ -110,3 +110,32 @@ def openlineage_event_into_another_team(world):
     # bob may not choose Fraud Analytics as the owning team: refused before anything is stored.
     data = _event_naming(_with_openlineage_identity(world))
     return Listing(method="POST", queries=[{"team": world.fraud_team.slug}], data=data, status=400)
+
+
+# --- the admin site, as pam (data officer of Data Platform) ----------------------------------------
+ADMIN_STATUSES = frozenset({302, 403, 404})
+
+
+@matrix_case("admin:lineage_edge_changelist")
+def admin_edge_changelist(world):
+    return Listing(client="pam", queries=[{}, {"q": "chargeback"}, {"provenance__exact": "user"}])
+
+
+@matrix_case("admin:lineage_edge_add")
+def admin_edge_add(world):
+    return Listing(client="pam", status=403)  # edges are drawn on the lineage pages
+
+
+@matrix_case("admin:lineage_edge_change", "admin:lineage_edge_delete", "admin:lineage_edge_history")
+def admin_private_edge_pages(world):
+    edge = _private_edge(world)
+    return Private(kwargs={"object_id": edge.pk}, obj=edge, client="pam", statuses=ADMIN_STATUSES)
+
+
+@matrix_case("admin:lineage_edge_simple_history")
+def admin_private_edge_revert(world):
+    edge = _private_edge(world)
+    record = edge.history.first()
+    return Private(
+        kwargs={}, args=(edge.pk, record.history_id), obj=edge, client="pam", statuses=ADMIN_STATUSES
+    )
