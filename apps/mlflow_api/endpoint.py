@@ -1,7 +1,8 @@
 """The one way to write an MLflow route: `@mlflow_endpoint("POST")` around `handler(request, args)`.
 
 It authenticates (apps/mlflow_api/auth.py), parses the arguments (query string for GET, a JSON
-object otherwise), runs the handler in one transaction (nothing half-written when it fails),
+object otherwise), runs the handler in one transaction (nothing half-written when it fails;
+reads that write nothing say `atomic=False`, where a transaction would only add BEGIN and COMMIT)
 and turns every failure into MLflow's JSON error: MlflowError as given, anything unexpected as
 INTERNAL_ERROR with a generic message (never SQL or a traceback). A method the route does not
 take is ENDPOINT_NOT_FOUND (404), as an unknown route is.

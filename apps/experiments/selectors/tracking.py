@@ -473,6 +473,21 @@ class RunParts:
     outputs: list[tuple] = field(default_factory=list)  # (model_id, step)
 
 
+# The Run columns a search page served to the MLflow client reads (`RunInfo`); the rest stay unloaded.
+RUN_INFO_FIELDS = (
+    "uuid", "name", "experiment_id", "user_name", "status", "start_time", "end_time",
+    "lifecycle_stage", "artifact_uri",
+)  # fmt: skip
+
+
+def _run_ids_condition(column: str, run_pks: list[int]) -> tuple[str, list]:
+    """`column` among `run_pks`: one array parameter on PostgreSQL, so the statement's text is the
+    same for every page (psycopg converts it once per connection); an IN list elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(run_pks)]
+    return f"{column} IN ({', '.join(['%s'] * len(run_pks))})", list(run_pks)
+
+
 def run_parts(run_pks: list[int]) -> dict[int, RunParts]:
     """Latest metrics, params, tags, inputs and outputs of these runs: five plain statements in all.
 
@@ -483,35 +498,41 @@ def run_parts(run_pks: list[int]) -> dict[int, RunParts]:
     if not run_pks:
         return parts
     quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(run_pks))
+    plain, plain_params = _run_ids_condition("run_id", run_pks)
+    joined, joined_params = _run_ids_condition("x.run_id", run_pks)
+    dataset_table = quote(RunInput._meta.get_field("dataset").related_model._meta.db_table)
+    model_table = quote(RunOutput._meta.get_field("logged_model").related_model._meta.db_table)
     statements = {
         "metrics": (
             f"SELECT run_id, {quote('key')}, {quote('value')}, {quote('timestamp')}, step, is_nan "  # noqa: S608
-            f"FROM {quote(LatestMetric._meta.db_table)} WHERE run_id IN ({marks}) ORDER BY {quote('key')}"
+            f"FROM {quote(LatestMetric._meta.db_table)} WHERE {plain} ORDER BY {quote('key')}",
+            plain_params,
         ),
         "params": (
             f"SELECT run_id, {quote('key')}, {quote('value')} FROM {quote(Param._meta.db_table)} "  # noqa: S608
-            f"WHERE run_id IN ({marks}) ORDER BY {quote('key')}"
+            f"WHERE {plain} ORDER BY {quote('key')}",
+            plain_params,
         ),
         "tags": (
             f"SELECT run_id, {quote('key')}, {quote('value')} FROM {quote(RunTag._meta.db_table)} "  # noqa: S608
-            f"WHERE run_id IN ({marks}) ORDER BY {quote('key')}"
+            f"WHERE {plain} ORDER BY {quote('key')}",
+            plain_params,
         ),
         "inputs": (
-            f"SELECT i.run_id, i.tags, d.name, d.digest, d.source_type, d.source, d.{quote('schema')}, "  # noqa: S608
-            f"d.profile FROM {quote(RunInput._meta.db_table)} i "
-            f"JOIN {quote(RunInput._meta.get_field('dataset').related_model._meta.db_table)} d "
-            f"ON d.id = i.dataset_id WHERE i.run_id IN ({marks}) ORDER BY i.id"
+            f"SELECT x.run_id, x.tags, d.name, d.digest, d.source_type, d.source, d.{quote('schema')}, "  # noqa: S608
+            f"d.profile FROM {quote(RunInput._meta.db_table)} x JOIN {dataset_table} d "
+            f"ON d.id = x.dataset_id WHERE {joined} ORDER BY x.id",
+            joined_params,
         ),
         "outputs": (
-            f"SELECT o.run_id, m.model_id, o.step FROM {quote(RunOutput._meta.db_table)} o "  # noqa: S608
-            f"JOIN {quote(RunOutput._meta.get_field('logged_model').related_model._meta.db_table)} m "
-            f"ON m.id = o.logged_model_id WHERE o.run_id IN ({marks}) ORDER BY o.id"
+            f"SELECT x.run_id, m.model_id, x.step FROM {quote(RunOutput._meta.db_table)} x "  # noqa: S608
+            f"JOIN {model_table} m ON m.id = x.logged_model_id WHERE {joined} ORDER BY x.id",
+            joined_params,
         ),
     }
     with connection.cursor() as cursor:
-        for name, sql in statements.items():
-            cursor.execute(sql, list(run_pks))
+        for name, (sql, params) in statements.items():
+            cursor.execute(sql, params)
             for row in cursor.fetchall():
                 rest = row[1:]
                 if name == "metrics":
@@ -558,8 +579,7 @@ def runs_search(
         order_by=order_by,
         run_view_type=run_view_type,
     )
-    if not with_parts:
-        queryset = run_prefetch(queryset)
+    queryset = queryset.only(*RUN_INFO_FIELDS) if with_parts else run_prefetch(queryset)
     page = list(queryset[offset : offset + limit + 1])
     next_token = page_token_encode(offset + limit) if len(page) > limit else None
     runs = page[:limit]

@@ -1,8 +1,11 @@
 """MLflow JSON: a search page from plain parts equals the page from model rows, in fixed queries."""
 
+import json
 import math
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.experiments.selectors.tracking import metric_history, run_get, runs_search
 from apps.experiments.services.tracking import (
@@ -13,6 +16,7 @@ from apps.experiments.services.tracking import (
     run_inputs_log,
 )
 from apps.mlflow_api.serializers import run_json
+from apps.teams.services import token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +72,39 @@ def test_a_search_page_is_a_fixed_number_of_queries(alice, runs, django_assert_n
         )
         [run_json(run, page.parts[run.pk]) for run in page.runs]
     assert len(page.runs) == page_size
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "arguments", "statements"),
+    [
+        # token, the page of runs, latest metrics, params, tags, inputs, outputs
+        ("post", "runs/search", {"filter": "metrics.loss > 0", "order_by": ["metrics.loss ASC"]}, 7),
+        ("get", "metrics/get-history", {"metric_key": "loss"}, 3),  # token, run and access, points
+    ],
+)
+def test_reads_run_no_transaction_and_a_fixed_number_of_statements(
+    client, alice, runs, method, route, arguments, statements
+):
+    """Reads write nothing, so they skip BEGIN/COMMIT (or, inside a test's transaction, a savepoint)."""
+    experiment, made = runs
+    _, token = token_issue(user=alice, name="reads")
+    if method == "post":
+        arguments = {**arguments, "experiment_ids": [str(experiment.pk)]}
+        call = lambda: client.post(  # noqa: E731
+            f"/api/2.0/mlflow/{route}", json.dumps(arguments), content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )  # fmt: skip
+    else:
+        arguments = {**arguments, "run_id": made[0].uuid}
+        call = lambda: client.get(f"/api/2.0/mlflow/{route}", arguments, HTTP_AUTHORIZATION=f"Bearer {token}")  # noqa: E731
+    call()  # the token's last use is touched once a minute: not in the measured request
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    assert response.status_code == 200, response.content
+    sql = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    assert not {"BEGIN", "SAVEPOINT", "RELEASE", "COMMIT"} & set(sql), sql
+    assert len(sql) == statements, [query["sql"][:80] for query in queries.captured_queries]
+    assert response.json()["runs" if method == "post" else "metrics"]
 
 
 def test_history_pages_cover_every_point_once(alice, runs):

@@ -83,21 +83,21 @@ def experiments_create(request, args: Args) -> dict:
     return {"experiment_id": str(experiment.pk)}
 
 
-@mlflow_endpoint("GET")
+@mlflow_endpoint("GET", atomic=False)
 def experiments_get(request, args: Args) -> dict:
     experiment_id = args.string("experiment_id", required=True)
     experiment = selectors.experiment_get(user=request.mlflow_user, experiment_id=experiment_id)
     return {"experiment": experiment_json(experiment, tags=experiment.tags.order_by("key"))}
 
 
-@mlflow_endpoint("GET")
+@mlflow_endpoint("GET", atomic=False)
 def experiments_get_by_name(request, args: Args) -> dict:
     name = args.string("experiment_name", required=True)
     experiment = selectors.experiment_get_by_name(user=request.mlflow_user, name=name)
     return {"experiment": experiment_json(experiment, tags=experiment.tags.order_by("key"))}
 
 
-@mlflow_endpoint("POST", "GET")
+@mlflow_endpoint("POST", "GET", atomic=False)
 def experiments_search(request, args: Args) -> dict:
     experiments, next_token = selectors.experiments_search(
         user=request.mlflow_user,
@@ -202,7 +202,7 @@ def runs_create(request, args: Args) -> dict:
     return {"run": run_json(run)}
 
 
-@mlflow_endpoint("GET")
+@mlflow_endpoint("GET", atomic=False)
 def runs_get(request, args: Args) -> dict:
     run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), prefetch=True)
     return {"run": run_json(run)}
@@ -235,7 +235,7 @@ def runs_restore(request, args: Args) -> dict:
     return {}
 
 
-@mlflow_endpoint("POST", "GET")
+@mlflow_endpoint("POST", "GET", atomic=False)
 def runs_search(request, args: Args) -> dict:
     page = selectors.runs_search(
         user=request.mlflow_user,
@@ -344,7 +344,7 @@ def runs_log_inputs(request, args: Args) -> dict:
 
 
 # --- metric history --------------------------------------------------------------------------------
-@mlflow_endpoint("GET")
+@mlflow_endpoint("GET", atomic=False)
 def metrics_get_history(request, args: Args) -> dict:
     run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args), action=Action.VIEW)
     rows, next_token = selectors.metric_history(
@@ -359,7 +359,7 @@ def metrics_get_history(request, args: Args) -> dict:
     return result
 
 
-@mlflow_endpoint("GET")
+@mlflow_endpoint("GET", atomic=False)
 def metrics_get_history_bulk_interval(request, args: Args) -> dict:
     run_ids = [str(item) for item in args.list("run_ids", required=True)]
     start_step, end_step = args.integer("start_step"), args.integer("end_step")
