@@ -43,6 +43,19 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Announcements", "community:announcement_list", "speakerphone", "Organisation"),
 ]
 
+# An asset's Discussions and Activity tabs live under /community/ but belong to the asset's own
+# area: the sidebar marks that area's entry, by the asset's model label, else by its app.
+ASSET_TAB_ROUTES = {"community:asset_discussions", "community:asset_activity"}
+ASSET_AREAS = {
+    "catalog.source": "catalog:source_list",
+    "catalog.glossaryterm": "catalog:term_list",
+    "catalog": "catalog:dataset_list",
+    "experiments": "experiments:experiment_list",
+    "registry": "registry:model_list",
+    "community.idea": "community:idea_list",
+    "teams": "teams:team_list",
+}
+
 # Where the search box sends its query (apps/search).
 SEARCH_URL_NAME = "search:search"
 
@@ -66,6 +79,15 @@ def _matches(entry: NavEntry, url: str | None, path: str) -> bool:
     )
 
 
+def _asset_area(request) -> str | None:
+    """The nav entry (URL name) of the asset whose Discussions or Activity tab this page is."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.view_name not in ASSET_TAB_ROUTES:
+        return None
+    label = str(match.kwargs.get("label", ""))
+    return ASSET_AREAS.get(label) or ASSET_AREAS.get(label.split(".")[0])
+
+
 def navigation(request) -> dict:
     """Sidebar entries grouped by area, the active one marked, plus layout flags."""
     path = request.path
@@ -73,6 +95,8 @@ def navigation(request) -> dict:
     # The longest entry URL the path starts with is the active one (/community/ideas/ over /community/).
     matching = [urls[entry.url_name] for entry in NAVIGATION if _matches(entry, urls[entry.url_name], path)]
     current = max(matching, key=len, default=None)
+    if (area := _asset_area(request)) is not None:
+        current = urls.get(area) or current
     groups: list[dict] = []
     for entry in NAVIGATION:
         url = urls[entry.url_name]

@@ -259,3 +259,27 @@ def test_the_community_entry_is_active_on_the_forum_but_not_on_the_inbox(client,
     assert [item["label"] for item in forum if item["active"]] == ["Community"]
     assert [item["label"] for item in inbox if item["active"]] == []
     assert next(item for item in forum if item["label"] == "Community")["built"] is True
+
+
+def test_an_assets_discussion_and_activity_tabs_keep_its_area_active(
+    client, alice, fraud_team, private_dataset
+):
+    from apps.catalog.models import GlossaryTerm
+    from apps.core.history import acting_user
+    from apps.experiments.services.tracking import experiment_create
+
+    with acting_user(alice):
+        term = GlossaryTerm.objects.create(
+            team=fraud_team, name="Chargeback", slug="chargeback", definition="x"
+        )
+    experiment = experiment_create(by=alice, name="Fraud models")
+    web = signed_in(client, alice)
+
+    def active(route, label, pk):
+        navigation = web.get(reverse(route, args=[label, pk])).context["navigation"]
+        return [item["label"] for item in navigation if item["active"]]
+
+    assert active("community:asset_discussions", "catalog.dataset", private_dataset.pk) == ["Catalog"]
+    assert active("community:asset_activity", "catalog.dataset", private_dataset.pk) == ["Catalog"]
+    assert active("community:asset_discussions", "catalog.glossaryterm", term.pk) == ["Glossary"]
+    assert active("community:asset_discussions", "experiments.experiment", experiment.pk) == ["Experiments"]

@@ -235,6 +235,26 @@ def test_the_generic_job_page_shows_a_training_job(client, iris_version, fraud_e
     assert "&quot;dataset_version&quot;" not in body and '"spec"' not in body
 
 
+def test_the_job_page_lists_hyper_parameters_in_the_estimators_order(
+    client, iris_version, fraud_experiment, alice
+):
+    job = services.training_start(data=iris_spec(iris_version, fraud_experiment), by=alice)
+    declared = list(job.params["spec"]["params"])
+    # As PostgreSQL's jsonb may hand the spec back: keys in another order.
+    job.params["spec"]["params"] = dict(reversed(job.params["spec"]["params"].items()))
+    job.save(update_fields=["params"])
+    client.force_login(alice)
+    html = client.get(reverse("experiments:training:job_detail", kwargs={"pk": job.pk})).content.decode()
+    card = html[html.index('id="training-spec"') :]
+    card = card[: card.index("</dl>")]
+    shown = sorted(declared, key=lambda name: card.index(f"<code>{name}</code>"))
+    assert (
+        shown
+        == declared
+        == ["n_estimators", "max_depth", "min_samples_split", "min_samples_leaf", "max_features", "bootstrap"]
+    )
+
+
 def test_the_generic_job_page_summarises_a_search_and_k_fold(client, iris_version, fraud_experiment, alice):
     from apps.experiments.training.jobs import training_params_items
 

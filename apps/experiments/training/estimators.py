@@ -303,6 +303,13 @@ def estimator_choices(task: str | None = None) -> list[tuple[str, str]]:
     ]
 
 
+def params_in_declared_order(values: dict[str, Any], estimator: Estimator | None) -> dict[str, Any]:
+    """Hyper-parameter values in the estimator's order, then any others by name (PostgreSQL's
+    jsonb keeps no key order, so a stored spec comes back in its own)."""
+    rank = {param.name: index for index, param in enumerate(estimator.params)} if estimator else {}
+    return dict(sorted(values.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
+
+
 def estimator_get(key: str) -> Estimator:
     """The allowed estimator named `key`; KeyError when it is not on the allow-list."""
     return ESTIMATORS[key]

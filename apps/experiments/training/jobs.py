@@ -15,16 +15,9 @@ TIME_LIMIT = int(getattr(settings, "TRAINING_TIME_LIMIT_SECONDS", 3600))
 FEATURES_SHOWN = 12
 
 
-def _in_declared_order(hyper: dict, estimator) -> dict:
-    """The hyper-parameters in the estimator's order (PostgreSQL's jsonb keeps no key order)."""
-    declared = [param.name for param in estimator.params] if estimator else []
-    rank = {name: index for index, name in enumerate(declared)}
-    return dict(sorted(hyper.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
-
-
 def training_params_items(params: dict) -> list[tuple[str, str]]:
     """A training or reproduce job's params for the generic job page: the spec, readable."""
-    from apps.experiments.training.estimators import ESTIMATORS
+    from apps.experiments.training.estimators import ESTIMATORS, params_in_declared_order
 
     spec = params.get("spec") or {}
     estimator = ESTIMATORS.get(spec.get("estimator") or "")
@@ -41,7 +34,7 @@ def training_params_items(params: dict) -> list[tuple[str, str]]:
         more = len(features) - FEATURES_SHOWN
         items.append((f"Features ({len(features)})", shown + (f" and {more} more" if more > 0 else "")))
     items.append(("Estimator", estimator.label if estimator else str(spec.get("estimator", "—"))))
-    hyper = _in_declared_order(spec.get("params") or {}, estimator)
+    hyper = params_in_declared_order(spec.get("params") or {}, estimator)
     items.append(
         (
             "Hyper-parameters",

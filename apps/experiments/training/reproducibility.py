@@ -101,6 +101,11 @@ def code_label(code: dict[str, Any]) -> str:
     return f"Atrium {code.get('version') or 'unknown version'}"
 
 
+def recorded_code(run) -> dict[str, Any]:
+    """The code version a training run recorded (Atrium's, in its environment), else its git commit."""
+    return (run.environment or {}).get("atrium") or {"git_commit": run.git_commit}
+
+
 def environment_differences(
     *,
     recorded_code: dict[str, Any],

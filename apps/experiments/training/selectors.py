@@ -106,12 +106,11 @@ def run_reproduction_comparison(*, user, run: Run) -> dict[str, Any] | None:
 
 def run_environment_differences(*, original: Run, run: Run) -> list[dict[str, str]]:
     """What differs between the code and packages two training runs recorded (empty: the same)."""
-    before, after = original.environment or {}, run.environment or {}
     return reproducibility.environment_differences(
-        recorded_code=before.get("atrium") or {"git_commit": original.git_commit},
-        recorded_environment=before,
-        current_code=after.get("atrium") or {"git_commit": run.git_commit},
-        current_environment=after,
+        recorded_code=reproducibility.recorded_code(original),
+        recorded_environment=original.environment or {},
+        current_code=reproducibility.recorded_code(run),
+        current_environment=run.environment or {},
     )
 
 

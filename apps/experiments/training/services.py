@@ -702,10 +702,9 @@ def run_training_spec(*, run: Run) -> dict[str, Any] | None:
 
 def _reproduce_differences(original: Run) -> list[dict[str, str]]:
     """What differs between the code and packages `original` recorded and this process's."""
-    recorded = original.environment or {}
     return reproducibility.environment_differences(
-        recorded_code=recorded.get("atrium") or {"git_commit": original.git_commit},
-        recorded_environment=recorded,
+        recorded_code=reproducibility.recorded_code(original),
+        recorded_environment=original.environment or {},
         current_code=reproducibility.code_version(),
         current_environment=reproducibility.environment_capture(),
     )

@@ -16,7 +16,7 @@ from apps.catalog.models import Dataset
 from apps.core.permissions import Action
 from apps.experiments.models import Run
 from apps.experiments.training import selectors, services
-from apps.experiments.training.estimators import ESTIMATORS
+from apps.experiments.training.estimators import ESTIMATORS, params_in_declared_order
 from apps.experiments.training.forms import DEFAULT_ESTIMATOR, NEW_EXPERIMENT, ParamsForm, TrainingForm
 from apps.experiments.training.spec import SpecInvalid
 
@@ -184,6 +184,7 @@ def _job_context(request, job) -> dict:
         "run": run,
         "spec": spec,
         "estimator": estimator,
+        "hyper_params": params_in_declared_order(spec.get("params") or {}, estimator),
         "original": original,
         "metrics": selectors.run_metric_values(run=run) if run is not None and job.is_finished else {},
         "comparison": selectors.run_reproduction_comparison(user=request.user, run=run)
