@@ -234,6 +234,8 @@ def test_the_runs_table_shows_the_most_used_metrics_and_params_by_default(signed
     assert response.context["page_obj"].paginator.count == 7
     body = response.content.decode()
     assert 'name="runs"' in body and "Compare" in body
+    # The header names the id the MLflow client takes (set_experiment(experiment_id=…)).
+    assert f'MLflow experiment ID <code id="mlflow-experiment-id">{experiment.pk}</code>' in body
 
 
 def test_runs_sort_by_a_metric_both_ways(signed_in, alice, experiment):
