@@ -120,3 +120,24 @@ def test_history_pages_cover_every_point_once(alice, runs):
         if token is None:
             break
     assert seen == everything
+
+
+def test_a_cached_search_statement_still_applies_todays_permissions(alice, bob, root, runs, fraud_team):
+    """The statement of a search is compiled once; who may see what is decided when it runs."""
+    from apps.teams.models import Membership
+    from apps.teams.services import membership_remove, membership_set
+
+    experiment, made = runs
+    search = {"experiment_ids": [experiment.pk], "filter_string": "metrics.loss > 0", "with_parts": True}
+    assert len(runs_search(user=alice, **search).runs) == len(made)
+    assert runs_search(user=bob, **search).runs == []  # a private experiment of another team
+    membership_set(team=fraud_team, user=bob, role="analyst", by=root)
+    assert len(runs_search(user=bob, **search).runs) == len(made)
+    membership_remove(membership=Membership.objects.get(team=fraud_team, user=alice), by=root)
+    assert runs_search(user=alice, **search).runs == []
+    alice.is_superuser = True  # the user's own flags are part of the statement's key
+    alice.save(update_fields=["is_superuser"])
+    assert len(runs_search(user=alice, **search).runs) == len(made)
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    assert runs_search(user=alice, **search).runs == []
