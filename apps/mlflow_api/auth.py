@@ -15,6 +15,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from apps.core.db import instance_from_row, model_columns, prepared_cursor
 from apps.mlflow_api.errors import UNAUTHENTICATED, MlflowError
 from apps.teams.models import PersonalAccessToken
 from apps.teams.services import TOKEN_PREFIX, token_digest
@@ -26,8 +27,9 @@ def token_user(raw_token: str):
     """The active user owning the usable token `raw_token`, or None; touches the token's last use.
 
     The same rule as `apps.teams.services.token_authenticate` (not revoked, not expired, active
-    user, last use touched at most once a minute) in one raw statement: the MLflow client sends a
-    token with every metric it logs, and compiling the ORM query cost more than running it.
+    user, last use touched at most once a minute) in one prepared statement: the MLflow client
+    sends a token with every metric it logs, and compiling or planning the query cost more than
+    running it.
     """
     if not raw_token or not raw_token.startswith(TOKEN_PREFIX) or len(raw_token) > 200:
         return None
@@ -35,20 +37,23 @@ def token_user(raw_token: str):
     quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
     now = timezone.now()
     sql = (
-        f"SELECT u.*, t.id AS atrium_token_id, "  # noqa: S608 - table names from the models
-        f"CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END AS atrium_token_stale "
+        f"SELECT {', '.join('u.' + quote(column) for column in model_columns(user_model))}, t.id, "  # noqa: S608 - names from the models
+        f"t.last_used_at IS NULL OR t.last_used_at < %s "
         f"FROM {quote(user_model._meta.db_table)} u "
         f"JOIN {quote(PersonalAccessToken._meta.db_table)} t ON t.user_id = u.id "
         "WHERE t.digest = %s AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > %s) "
         "AND u.is_active = %s"
     )
     params = [adapt(now - timedelta(seconds=TOKEN_TOUCH_SECONDS)), token_digest(raw_token), adapt(now), True]
-    users = list(user_model.objects.raw(sql, params))
-    if not users:
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
         return None
-    user = users[0]
-    if user.atrium_token_stale:
-        PersonalAccessToken.objects.filter(pk=user.atrium_token_id).update(last_used_at=now)
+    *values, token_id, stale = row
+    user = instance_from_row(user_model, values)
+    if stale:
+        PersonalAccessToken.objects.filter(pk=token_id).update(last_used_at=now)
     return user
 
 

@@ -100,6 +100,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not :memory:, so a real worker process can open the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-atrium.sqlite3")}
+# PostgreSQL prepares only the statements apps.core.db.prepared_cursor runs (the MLflow API's hot
+# paths): Django's own cursors bind on the client and never prepare, and psycopg's automatic
+# threshold is out of reach. Turn it off behind a pooler in transaction mode (PgBouncer < 1.21).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 if env_bool("ATRIUM_FAST_PASSWORDS", False):
     # Tests only: hashing with PBKDF2 would dominate the suite's time.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

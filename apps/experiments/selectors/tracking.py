@@ -20,6 +20,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from apps.core.db import prepared_cursor
 from apps.core.permissions import Action, role_may
 from apps.experiments.errors import PERMISSION_DENIED, TrackingError, invalid, not_found
 from apps.experiments.models import (
@@ -329,7 +330,7 @@ def run_get_for_logging(*, user, run_id: str, action: str = Action.CHANGE) -> Ru
         f"LEFT JOIN {membership_table} m ON m.team_id = e.team_id AND m.user_id = %s "
         "WHERE r.uuid = %s"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [user.pk, run_id])
         row = cursor.fetchone()
     if row is None or not user.is_active:
@@ -689,7 +690,7 @@ def metric_history(
     elif offset:
         sql += " LIMIT -1 OFFSET %s" if connection.vendor == "sqlite" else " OFFSET %s"
         params.append(offset)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         rows = [(k, v, t, s, bool(n)) for k, v, t, s, n in cursor.fetchall()]
     if limit is None:

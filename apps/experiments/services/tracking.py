@@ -32,6 +32,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from apps.core.assets import assets_changed
+from apps.core.db import prepared_cursor
 from apps.core.history import acting_user
 from apps.core.permissions import Action
 from apps.experiments.errors import (
@@ -763,26 +764,44 @@ def _validated_metrics(metrics: Iterable[Sequence], path: str = "metrics") -> li
     return result
 
 
-def _metrics_write(run: Run, metrics: list[Metric_]) -> None:
-    if not metrics:
-        return
+METRIC_COLUMNS = ["run_id", "key", "value", "timestamp", "step", "is_nan"]
+METRIC_PG_TYPES = ["bigint", "varchar", "float8", "bigint", "bigint", "boolean"]
+
+
+def _metric_rows(run: Run, metrics: list[Metric_]) -> tuple[list[tuple], dict[str, tuple]]:
+    """The rows to store (duplicates dropped, order kept) and each key's latest point among them."""
     rows = {}
     latest: dict[str, tuple] = {}
     for key, value, timestamp, step in metrics:
         is_nan, stored = sanitize_metric_value(value)
-        point = (key, stored, timestamp, step, is_nan)
-        rows[point] = None  # dedupe, keep order
+        rows[(run.pk, key, stored, timestamp, step, is_nan)] = None
         candidate = (step, timestamp, stored, is_nan)
         current = latest.get(key)
         if current is None or candidate[:3] > current[:3]:
             latest[key] = candidate
-    _insert_ignoring_duplicates(
-        Metric,
-        ["run_id", "key", "value", "timestamp", "step", "is_nan"],
-        [(run.pk, *row) for row in rows],
-        pg_types=["bigint", "varchar", "float8", "bigint", "bigint", "boolean"],
-    )
+    return list(rows), latest
+
+
+def _metrics_write(run: Run, metrics: list[Metric_]) -> None:
+    if not metrics:
+        return
+    rows, latest = _metric_rows(run, metrics)
+    _insert_ignoring_duplicates(Metric, METRIC_COLUMNS, rows, pg_types=METRIC_PG_TYPES)
     _latest_metrics_upsert(run.pk, latest)
+
+
+def _metrics_write_in_one_statement(run: Run, metrics: list[Metric_]) -> None:
+    """PostgreSQL: the points and the latest values in one statement, which is atomic on its own.
+
+    A training loop sends single log_metric calls by the thousand; without a transaction around
+    them each call saves the BEGIN and COMMIT round trips and one statement.
+    """
+    rows, latest = _metric_rows(run, metrics)
+    points_sql, points_params = _values_insert_sql(Metric, METRIC_COLUMNS, rows)
+    latest_sql, latest_params = _latest_metrics_upsert_sql(run.pk, latest)
+    with prepared_cursor() as cursor:
+        sql = f"WITH points AS ({points_sql} ON CONFLICT DO NOTHING) {latest_sql}"
+        cursor.execute(sql, [*points_params, *latest_params])
 
 
 # From this many rows, PostgreSQL inserts try without ON CONFLICT first (see below).
@@ -799,21 +818,15 @@ def _insert_ignoring_duplicates(
     PostgreSQL takes one array per column through unnest (or one multi-row VALUES statement per
     60,000 parameters when no column types are given).
     """
-    quote = connection.ops.quote_name
-    # Table and column names come from the model, values go as parameters.
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) VALUES "  # noqa: S608
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    if not rows:
+        return
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.executemany(head + placeholders + " ON CONFLICT DO NOTHING", rows)
+            sql, _ = _values_insert_sql(model, columns, rows[:1])
+            cursor.executemany(sql + " ON CONFLICT DO NOTHING", rows)
             return
         if pg_types is not None:  # one array per column: 6 parameters for any number of rows
-            arrays = [list(column) for column in zip(*rows, strict=True)]
-            unnest = ", ".join(f"%s::{kind}[]" for kind in pg_types)
-            insert = (
-                f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-                f"SELECT * FROM unnest({unnest})"
-            )
+            insert, arrays = _unnest_insert_sql(model, columns, rows, pg_types)
             if len(rows) >= OPTIMISTIC_INSERT_ROWS:
                 # A plain insert skips ON CONFLICT's speculative insertion (~5 µs a row); rows
                 # already stored (a client's retry) fail it, and then only the savepoint is undone.
@@ -827,13 +840,41 @@ def _insert_ignoring_duplicates(
             return
         chunk = max(1, 60000 // len(columns))
         for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            params = [value for row in part for value in row]
-            cursor.execute(head + ", ".join([placeholders] * len(part)) + " ON CONFLICT DO NOTHING", params)
+            sql, params = _values_insert_sql(model, columns, rows[start : start + chunk])
+            cursor.execute(sql + " ON CONFLICT DO NOTHING", params)
+
+
+def _values_insert_sql(model, columns: list[str], rows: list[tuple]) -> tuple[str, list]:
+    """An INSERT of rows as one VALUES list (its text, hence its prepared plan, follows their number)."""
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(rows))}"
+    )
+    return sql, [value for values in rows for value in values]
+
+
+def _unnest_insert_sql(model, columns: list[str], rows: list[tuple], pg_types: list[str]) -> tuple[str, list]:
+    """PostgreSQL's INSERT of many rows with one array parameter per column (any number of rows)."""
+    quote = connection.ops.quote_name
+    unnest = ", ".join(f"%s::{kind}[]" for kind in pg_types)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"SELECT * FROM unnest({unnest})"
+    )
+    return sql, [list(column) for column in zip(*rows, strict=True)]
 
 
 def _latest_metrics_upsert(run_pk: int, latest: dict[str, tuple]) -> None:
-    """One statement: insert each key's latest point, or replace the stored one if this one is newer.
+    """One statement: insert each key's latest point, or replace the stored one if this one is newer."""
+    sql, params = _latest_metrics_upsert_sql(run_pk, latest)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _latest_metrics_upsert_sql(run_pk: int, latest: dict[str, tuple]) -> tuple[str, list]:
+    """Insert each key's latest point, or replace the stored one if this one is newer.
 
     MLflow's rule: the latest point is the greatest (step, timestamp, value). The condition sits
     in the upsert itself, so concurrent writers cannot overwrite a newer point with an older one.
@@ -855,14 +896,16 @@ def _latest_metrics_upsert(run_pk: int, latest: dict[str, tuple]) -> None:
         + f" WHERE (excluded.{step_c}, excluded.{time_c}, excluded.{value_c}) > "
         f"({table}.{step_c}, {table}.{time_c}, {table}.{value_c})"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params
 
 
 def run_metrics_log(*, run: Run, by, metrics: Iterable[Sequence]) -> None:
     """Log metric points `(key, value, timestamp_ms, step)`; a point sent twice is stored once."""
     _check_run_active(run)
     checked = _validated_metrics(metrics, path="")
+    if checked and connection.vendor == "postgresql" and len(checked) < OPTIMISTIC_INSERT_ROWS:
+        _metrics_write_in_one_statement(run, checked)
+        return
     with transaction.atomic(savepoint=False):
         _metrics_write(run, checked)
 

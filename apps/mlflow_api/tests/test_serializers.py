@@ -141,3 +141,29 @@ def test_a_cached_search_statement_still_applies_todays_permissions(alice, bob, 
     alice.is_active = False
     alice.save(update_fields=["is_active"])
     assert runs_search(user=alice, **search).runs == []
+
+
+def test_a_single_log_metric_is_three_statements_and_no_transaction_on_postgresql(client, alice, runs):
+    """Token, run and access, then the point and the run's latest value in one statement."""
+    _, made = runs
+    _, token = token_issue(user=alice, name="singles")
+
+    def log(step: int, value: float):
+        body = {"run_id": made[0].uuid, "key": "acc", "value": value, "timestamp": 7, "step": step}
+        return client.post(
+            "/api/2.0/mlflow/runs/log-metric", json.dumps(body), content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )  # fmt: skip
+
+    assert log(0, 0.5).status_code == 200  # the token's last use is touched once a minute: not measured
+    with CaptureQueriesContext(connection) as queries:
+        assert log(1, 0.7).status_code == 200
+        assert log(1, 0.7).status_code == 200  # a client's retry: stored once
+        assert log(0, 0.9).status_code == 200  # an older step does not replace the latest value
+    if connection.vendor == "postgresql":
+        sql = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+        assert sql == ["SELECT", "SELECT", "WITH"] * 3, sql
+    history, _ = metric_history(run=made[0], key="acc")
+    assert [(row[1], row[3]) for row in history] == [(0.5, 0), (0.9, 0), (0.7, 1)]
+    latest = made[0].latest_metrics.get(key="acc")
+    assert (latest.value, latest.step) == (0.7, 1)

@@ -253,7 +253,7 @@ def runs_search(request, args: Args) -> dict:
     return result
 
 
-@mlflow_endpoint("POST")
+@mlflow_endpoint("POST", atomic=False)  # one write statement (see run_metrics_log), atomic on its own
 def runs_log_metric(request, args: Args) -> dict:
     run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
     metric = (

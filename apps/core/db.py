@@ -1,0 +1,83 @@
+"""SQL for the few statements a client runs thousands of times a minute.
+
+Django's PostgreSQL cursors bind parameters on the client, so the server parses and plans each
+statement anew; for a short statement planning costs more than running it. `prepared_cursor()`
+hands out a cursor whose statements PostgreSQL prepares once per connection and then only
+executes (psycopg's server-side binding with `prepare=True`). It is still Django's cursor
+wrapper, so query logging, `CaptureQueriesContext` and `execute_wrapper` see every statement.
+
+Use it for fixed SQL with explicit columns (never `SELECT *`: a prepared statement's result
+columns cannot change under it), on hot paths only. `DATABASE_PREPARED_STATEMENTS = False` turns
+it into a plain cursor, for a connection pooler in transaction mode that cannot keep prepared
+statements (PgBouncer before 1.21). On other databases it is the plain cursor.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection
+
+
+def _preparing_cursor_classes():
+    import psycopg
+    from django.db.backends.postgresql.base import CursorDebugWrapper
+    from django.db.backends.utils import CursorWrapper
+
+    class PreparingCursor(psycopg.Cursor):
+        """Server-side binding; every statement is prepared (settings raise psycopg's threshold
+        out of reach, so nothing else is)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+
+    class PreparedDebugWrapper(CursorDebugWrapper):
+        """Logs the statement as written (%s placeholders): a prepared execution leaves psycopg
+        no query text for Django's `last_executed_query`."""
+
+        def execute(self, sql, params=None):
+            with self.debug_sql(sql, params):
+                return CursorWrapper.execute(self, sql, params)
+
+    return PreparingCursor, PreparedDebugWrapper
+
+
+_CLASSES = None
+
+
+@contextmanager
+def prepared_cursor():
+    """A cursor (Django's wrapper) whose statements PostgreSQL plans once per connection."""
+    global _CLASSES  # noqa: PLW0603 - the classes are made once, on first use (psycopg is optional)
+    if connection.vendor != "postgresql" or not getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    if _CLASSES is None:
+        _CLASSES = _preparing_cursor_classes()
+    preparing_cursor, debug_wrapper = _CLASSES
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = preparing_cursor(connection.connection)
+    cursor = debug_wrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+    with cursor:
+        yield cursor
+
+
+def model_columns(model) -> list[str]:
+    """The model's concrete columns, in field order: what `instance_from_row` takes."""
+    return [field.column for field in model._meta.concrete_fields]
+
+
+def instance_from_row(model, values):
+    """A model instance from a row of `model_columns(model)`, converted as the ORM would (SQLite's
+    datetimes and booleans, for one)."""
+    fields = model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(model._meta.db_table)
+        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
