@@ -128,12 +128,16 @@ def _int64(value, path: str, message: str | Callable[[], str]) -> int:
 
 
 def validate_metric(key, value, timestamp, step, path: str = "") -> tuple[str, float, int, int]:
-    """One metric point as MLflow checks it; NaN and ±infinity are valid values (stored specially)."""
-    key = validate_key(key, join_path(path, "key") if path else "key", entity="Metric name")
-    value_path = join_path(path, "value") if path else "value"
-    if value is None:
-        raise invalid(f"Missing value for required parameter '{value_path}'.")
+    """One metric point as MLflow checks it; NaN and ±infinity are valid values (stored specially).
+
+    A log_batch checks 1,000 points: the paths and messages of errors are built only for a bad one.
+    """
+    if not isinstance(key, str) or not key or len(key) > KEY_MAX_LENGTH or _name_problem(key):
+        validate_key(key, join_path(path, "key") if path else "key", entity="Metric name")  # raises
     if isinstance(value, bool) or not isinstance(value, int | float):
+        value_path = join_path(path, "value") if path else "value"
+        if value is None:
+            raise invalid(f"Missing value for required parameter '{value_path}'.")
         raise invalid(
             invalid_value(
                 value_path,
@@ -141,26 +145,20 @@ def validate_metric(key, value, timestamp, step, path: str = "") -> tuple[str, f
                 f"(timestamp={timestamp}). Please specify value as a valid double (64-bit floating point)",
             )
         )
-    # The messages are built only for a bad value: a log_batch checks 1,000 points, and formatting
-    # two messages per point cost more than checking it.
-    timestamp = _int64(
-        timestamp,
-        join_path(path, "timestamp") if path else "timestamp",
-        lambda: f"metric '{key}' (value={value}). Timestamp must be a nonnegative long (64-bit integer) ",
-    )
-    if timestamp < 0:
-        raise invalid(
-            invalid_value(
-                join_path(path, "timestamp") if path else "timestamp",
-                timestamp,
-                f"metric '{key}' (value={value}). Timestamp must be a nonnegative long (64-bit integer) ",
-            )
+    if type(timestamp) is not int or not 0 <= timestamp <= INT64_MAX:
+        timestamp_path = join_path(path, "timestamp") if path else "timestamp"
+        problem = f"metric '{key}' (value={value}). Timestamp must be a nonnegative long (64-bit integer) "
+        timestamp = _int64(timestamp, timestamp_path, problem)
+        if timestamp < 0:
+            raise invalid(invalid_value(timestamp_path, timestamp, problem))
+    if step is None:
+        step = 0
+    elif type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
+        step = _int64(
+            step,
+            join_path(path, "step") if path else "step",
+            lambda: f"metric '{key}' (value={value}). Step must be a valid long (64-bit integer).",
         )
-    step = _int64(
-        step if step is not None else 0,
-        join_path(path, "step") if path else "step",
-        lambda: f"metric '{key}' (value={value}). Step must be a valid long (64-bit integer).",
-    )
     return key, float(value), timestamp, step
 
 

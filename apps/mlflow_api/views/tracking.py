@@ -34,17 +34,19 @@ def _pairs(args: Args, name: str, *, value_name: str = "value") -> list[tuple]:
     return [(item.get("key"), item.get(value_name)) for item in args.objects(name)]
 
 
-def _number(value, path: str):
+def _number(value, index: int):
     """A double from JSON: a number, or MLflow's strings "NaN", "Infinity", "-Infinity"."""
     if isinstance(value, str):
         try:
             return float(value)
         except ValueError:
-            raise invalid(f"Invalid value \"{value[:100]}\" for parameter '{path}' supplied.") from None
+            raise invalid(
+                f"Invalid value \"{value[:100]}\" for parameter 'metrics[{index}].value' supplied."
+            ) from None
     return value
 
 
-def _integer(value, path: str, default=None):
+def _integer(value, index: int, field: str, default=None):
     """An int64 from JSON (protobuf writes them as strings too)."""
     if value is None:
         return default
@@ -52,23 +54,23 @@ def _integer(value, path: str, default=None):
         try:
             return int(value)
         except ValueError:
-            raise invalid(f"Invalid value \"{value[:100]}\" for parameter '{path}' supplied.") from None
+            raise invalid(
+                f"Invalid value \"{value[:100]}\" for parameter 'metrics[{index}].{field}' supplied."
+            ) from None
     return value
 
 
 def _metric_items(args: Args) -> list[tuple]:
-    items = []
-    for index, item in enumerate(args.objects("metrics")):
-        path = f"metrics[{index}]"
-        items.append(
-            (
-                item.get("key"),
-                _number(item.get("value"), f"{path}.value"),
-                _integer(item.get("timestamp"), f"{path}.timestamp"),
-                _integer(item.get("step"), f"{path}.step", 0),
-            )
+    """(key, value, timestamp, step) of each item; a message's path is built only for a bad item."""
+    return [
+        (
+            item.get("key"),
+            _number(item.get("value"), index),
+            _integer(item.get("timestamp"), index, "timestamp"),
+            _integer(item.get("step"), index, "step", 0),
         )
-    return items
+        for index, item in enumerate(args.objects("metrics"))
+    ]
 
 
 # --- experiments -----------------------------------------------------------------------------------
