@@ -9,7 +9,11 @@ PostgreSQL; MLflow runs `mlflow server` with its SQLite backend, from its own ve
 mlflow's pins conflict with ours). The client is the mlflow-skinny of our venv for both.
 
     python -m benchmarks mlflow_tracking [-- --backend sqlite|postgres|both --runs 20 --points 1000
-        --singles 100 --params 10 --preload-runs 1000 --preload-points 1000 --repeat 20 --no-preload]
+        --singles 100 --params 10 --preload-runs 1000 --preload-points 1000 --repeat 20 --rounds 3 --no-preload]
+
+All servers run at once; each round runs the script against each of them in turn (the others
+stopped), in a rotated order, and the figures are the medians over the rounds (see
+_measure_in_rounds).
 
 Targets: Atrium ≥ 3× MLflow's throughput for single log_metric calls and for log_batch; search and
 history at most half MLflow's latency.
@@ -393,7 +397,12 @@ def child_client(
 
 
 # --- orchestration ---------------------------------------------------------------------------------
-def _run_atrium(backend: str, options, *, preload: bool) -> dict:
+@contextlib.contextmanager
+def _atrium_server(backend: str, options, *, preload: bool):
+    """Atrium on `backend` (a fresh database, preloaded if asked) under gunicorn.
+
+    Yields the client's arguments and the server's process (None when PostgreSQL is unreachable).
+    """
     if backend == "sqlite":
         path = BENCH_DIR / f"atrium-{'preloaded' if preload else 'fresh'}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
@@ -402,7 +411,8 @@ def _run_atrium(backend: str, options, *, preload: bool) -> dict:
         database_url = f"sqlite:///{path}"
     else:
         if not _ensure_postgres_database(POSTGRES_URL, fresh=True):
-            return {}
+            yield None, None
+            return
         database_url = POSTGRES_URL
     env = _atrium_env(database_url)
     token = _child("atrium-setup", database_url, env=env)["token"]
@@ -417,14 +427,18 @@ def _run_atrium(backend: str, options, *, preload: bool) -> dict:
     port = _free_port()
     command = [
         sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(options.workers), "--access-logfile", "/dev/null", "--timeout", "120",
+        # A long timeout: the server is stopped (SIGSTOP) during the other servers' turns, and
+        # gunicorn would take its silent workers for hung ones.
+        "--workers", str(options.workers), "--access-logfile", "/dev/null", "--timeout", "3600",
     ]  # fmt: skip
     log = BENCH_DIR / f"atrium-{backend}.log"
-    with _server(command, env, f"http://127.0.0.1:{port}/healthz", log):
-        return _child(*_client_args(f"http://127.0.0.1:{port}", token, options))
+    with _server(command, env, f"http://127.0.0.1:{port}/healthz", log) as process:
+        yield _client_args(f"http://127.0.0.1:{port}", token, options), process
 
 
-def _run_mlflow(options, *, preload: bool) -> dict:
+@contextlib.contextmanager
+def _mlflow_server(options, *, preload: bool):
+    """`mlflow server` on SQLite (fresh, preloaded if asked); yields the client's arguments and process."""
     python = _mlflow_python()
     directory = BENCH_DIR / f"mlflow-{'preloaded' if preload else 'fresh'}"
     shutil.rmtree(directory, ignore_errors=True)
@@ -439,7 +453,7 @@ def _run_mlflow(options, *, preload: bool) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
     log = BENCH_DIR / "mlflow-server.log"
     uri = f"http://127.0.0.1:{port}"
-    with _server(command, env, f"{uri}/health", log):
+    with _server(command, env, f"{uri}/health", log) as process:
         if preload:
             request = urllib.request.Request(  # noqa: S310 - local
                 f"{uri}/api/2.0/mlflow/experiments/create",
@@ -453,7 +467,7 @@ def _run_mlflow(options, *, preload: bool) -> dict:
                 f"  preloaded MLflow/sqlite: {loaded['points']:,} points in {loaded['seconds']:.1f} s",
                 flush=True,
             )
-        return _child(*_client_args(uri, "", options))
+        yield _client_args(uri, "", options), process
 
 
 def _client_args(uri: str, token: str, options) -> list[str]:
@@ -494,6 +508,72 @@ def _table(title: str, atrium: dict[str, dict], mlflow: dict) -> str:
     return "\n".join(lines)
 
 
+def _measure_in_rounds(options, backends: list[str], *, preload: bool) -> dict[str, list[dict]]:
+    """Every server up at once, the client script run against each in turn, `options.rounds` times.
+
+    The machine's speed drifts by as much as 2x over minutes, so servers measured one after the
+    other compare their moments as much as themselves. Here each round takes every server once,
+    in a rotated order, and the figures are the medians over rounds. The servers not being
+    measured are stopped (SIGSTOP): MLflow's idle job consumers must not take CPU from Atrium's
+    turn, nor Atrium's workers from MLflow's.
+    """
+    with contextlib.ExitStack() as stack:
+        servers: dict[str, tuple] = {}
+        for backend in backends:
+            print(f"  starting Atrium on {backend} …", flush=True)
+            args, process = stack.enter_context(_atrium_server(backend, options, preload=preload))
+            if process is not None:
+                servers[f"atrium-{backend}"] = (args, process)
+        if not options.atrium_only:
+            print("  starting MLflow server on sqlite …", flush=True)
+            servers["mlflow"] = stack.enter_context(_mlflow_server(options, preload=preload))
+        stack.callback(_resume, [process for _, process in servers.values()])  # before they are stopped
+        names = list(servers)
+        rounds: dict[str, list[dict]] = {name: [] for name in names}
+        for index in range(options.rounds):
+            order = names[index % len(names) :] + names[: index % len(names)]
+            print(f"  round {index + 1}/{options.rounds}: {', '.join(order)}", flush=True)
+            for name in order:
+                for other, (_, process) in servers.items():
+                    _signal_group(process, signal.SIGCONT if other == name else signal.SIGSTOP)
+                rounds[name].append(_child(*servers[name][0]))
+        return rounds
+
+
+def _signal_group(process, signum) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def _resume(processes) -> None:
+    for process in processes:
+        _signal_group(process, signal.SIGCONT)
+
+
+def _median_result(rounds: list[dict]) -> dict:
+    """Each figure's median over the rounds (an empty dict when the server did not run)."""
+    if not rounds:
+        return {}
+    return {key: statistics.median(result[key] for result in rounds) for key in rounds[0]}
+
+
+def _rounds_table(rounds: dict[str, list[dict]], backends: list[str]) -> str:
+    """Each round's ratios against MLflow's figure of the same round: how far the medians can be trusted."""
+    lines = ["", "Ratios against MLflow, round by round:", ""]
+    columns = [(label, key) for label, key, _, target in ROWS if target is not None]
+    lines.append("| Atrium | round | " + " | ".join(label.split(" (")[0] for label, _ in columns) + " |")
+    lines.append("|" + "---|" * (2 + len(columns)))
+    for backend in backends:
+        if not rounds.get(f"atrium-{backend}"):
+            continue
+        for index, (ours, theirs) in enumerate(
+            zip(rounds[f"atrium-{backend}"], rounds["mlflow"], strict=True)
+        ):
+            ratios = [f"{ours[key] / theirs[key]:.2f}×" for _, key in columns]
+            lines.append(f"| {backend} | {index + 1} | " + " | ".join(ratios) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--child"]:
         kind, args = argv[1], argv[2:]
@@ -517,6 +597,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--preload-runs", type=int, default=1000)
     parser.add_argument("--preload-points", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes, the same for both")
+    parser.add_argument("--rounds", type=int, default=3, help="each server measured once per round; medians")
     parser.add_argument("--no-preload", action="store_true")
     parser.add_argument("--atrium-only", action="store_true", help="skip mlflow server (no comparison)")
     options = parser.parse_args(argv)
@@ -529,18 +610,16 @@ def main(argv: list[str]) -> int:
         total = options.preload_runs * options.preload_points
         title = f"{options.preload_runs:,} runs, {total:,} points preloaded" if preload else "empty database"
         print(f"--- {title}", flush=True)
-        results = {}
-        for backend in backends:
-            print(f"  Atrium on {backend} …", flush=True)
-            results[backend] = _run_atrium(backend, options, preload=preload)
+        rounds = _measure_in_rounds(options, backends, preload=preload)
+        results = {backend: _median_result(rounds.get(f"atrium-{backend}", [])) for backend in backends}
         if options.atrium_only:
             print(json.dumps(results, indent=2), flush=True)
             continue
-        print("  MLflow server on sqlite …", flush=True)
-        mlflow_result = _run_mlflow(options, preload=preload)
+        mlflow_result = _median_result(rounds["mlflow"])
         table = _table(title, results, mlflow_result)
         print(table, flush=True)
-        report.append({"scenario": title, "atrium": results, "mlflow": mlflow_result})
+        print(_rounds_table(rounds, backends), flush=True)
+        report.append({"scenario": title, "atrium": results, "mlflow": mlflow_result, "rounds": rounds})
         for result in results.values():
             if not result:
                 continue
