@@ -9,7 +9,8 @@ PostgreSQL; MLflow runs `mlflow server` with its SQLite backend, from its own ve
 mlflow's pins conflict with ours). The client is the mlflow-skinny of our venv for both.
 
     python -m benchmarks mlflow_tracking [-- --backend sqlite|postgres|both --runs 20 --points 1000
-        --singles 100 --params 10 --preload-runs 1000 --preload-points 1000 --repeat 20 --rounds 3 --no-preload]
+        --singles 100 --params 10 --preload-runs 1000 --preload-points 1000 --repeat 20 --rounds 3
+        --no-preload]
 
 All servers run at once; each round runs the script against each of them in turn (the others
 stopped), in a rotated order, and the figures are the medians over the rounds (see
@@ -396,6 +397,88 @@ def child_client(
     }
 
 
+# --- the floor: the same client against a server that does nothing --------------------------------
+FLOOR_RUN_ID = "0" * 32
+
+
+def _floor_history_body(points: int) -> bytes:
+    metrics = [
+        {"key": "loss", "value": 1.0 / (step + 1), "timestamp": 1_700_000_000_000 + step, "step": step}
+        for step in range(points)
+    ]
+    return json.dumps({"metrics": metrics}).encode()
+
+
+_FLOOR_BODIES: dict[str, bytes] = {}
+
+
+def floor_app(environ, start_response):
+    """A WSGI app answering the MLflow routes the script times with canned bodies and no work:
+    `{}` to writes, a `BENCH_FLOOR_POINTS`-point history to history reads. Served by gunicorn as
+    Atrium is, it shows the client's and HTTP's own share, which no server can go below."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if length:
+        environ["wsgi.input"].read(length)
+    if environ["PATH_INFO"].endswith("/metrics/get-history"):
+        if "history" not in _FLOOR_BODIES:
+            _FLOOR_BODIES["history"] = _floor_history_body(int(os.environ.get("BENCH_FLOOR_POINTS", "1000")))
+        body = _FLOOR_BODIES["history"]
+    else:
+        body = b"{}"
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def child_floor(uri: str, runs: int, points: int, singles: int, repeat: int) -> dict:
+    """The script's timed calls (log_batch, single log_metric, history) against `floor_app`."""
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    os.environ["MLFLOW_TRACKING_TOKEN"] = "floor"  # noqa: S105 - sent as the real script sends its token
+    import mlflow
+    from mlflow.entities import Metric
+
+    client = mlflow.MlflowClient()
+    base = int(time.time() * 1000)
+    batch_seconds, single_latencies, history_latencies = 0.0, [], []
+    for index in range(runs):
+        metrics = [
+            Metric("loss", 1.0 / (step + 1) + index / 1000, base + step, step) for step in range(points)
+        ]
+        tick = time.perf_counter()
+        client.log_batch(FLOOR_RUN_ID, metrics=metrics)
+        batch_seconds += time.perf_counter() - tick
+        for step in range(singles):
+            tick = time.perf_counter()
+            client.log_metric(FLOOR_RUN_ID, "acc", step / singles, timestamp=base + step, step=step)
+            single_latencies.append(time.perf_counter() - tick)
+    for _ in range(repeat):
+        tick = time.perf_counter()
+        history = client.get_metric_history(FLOOR_RUN_ID, "loss")
+        history_latencies.append(time.perf_counter() - tick)
+        assert len(history) == points, f"history has {len(history)} points, expected {points}"
+    return {
+        "log_batch_points_per_s": runs * points / batch_seconds,
+        "log_batch_ms": batch_seconds / runs * 1000,
+        "log_metric_calls_per_s": len(single_latencies) / sum(single_latencies),
+        "log_metric_ms": statistics.median(single_latencies) * 1000,
+        "history_ms": statistics.median(history_latencies) * 1000,
+    }
+
+
+@contextlib.contextmanager
+def _floor_server(options):
+    """`floor_app` under gunicorn with Atrium's settings; yields the floor client's arguments and process."""
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "benchmarks.mlflow_tracking:floor_app",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(options.workers),
+        "--access-logfile", "/dev/null", "--timeout", "3600",
+    ]  # fmt: skip
+    env = {**os.environ, "BENCH_FLOOR_POINTS": str(options.points)}
+    with _server(command, env, f"http://127.0.0.1:{port}/health", BENCH_DIR / "floor.log") as process:
+        args = ["floor", f"http://127.0.0.1:{port}", str(options.runs), str(options.points)]
+        yield [*args, str(options.singles), str(options.repeat)], process
+
+
 # --- orchestration ---------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _atrium_server(backend: str, options, *, preload: bool):
@@ -527,6 +610,7 @@ def _measure_in_rounds(options, backends: list[str], *, preload: bool) -> dict[s
         if not options.atrium_only:
             print("  starting MLflow server on sqlite …", flush=True)
             servers["mlflow"] = stack.enter_context(_mlflow_server(options, preload=preload))
+            servers["floor"] = stack.enter_context(_floor_server(options))
         stack.callback(_resume, [process for _, process in servers.values()])  # before they are stopped
         names = list(servers)
         rounds: dict[str, list[dict]] = {name: [] for name in names}
@@ -557,6 +641,18 @@ def _median_result(rounds: list[dict]) -> dict:
     return {key: statistics.median(result[key] for result in rounds) for key in rounds[0]}
 
 
+def _floor_summary(floor: dict, mlflow: dict) -> str:
+    """What the client and HTTP take alone, and so the best ratio any server could reach here."""
+    return (
+        "\nThe floor (the same client against a server answering canned bodies, under the same "
+        f"gunicorn): log_batch {floor['log_batch_ms']:.1f} ms, log_metric {floor['log_metric_ms']:.1f} ms "
+        f"(median), history {floor['history_ms']:.1f} ms. No server can do better here than "
+        f"{floor['log_batch_points_per_s'] / mlflow['log_batch_points_per_s']:.2f}× MLflow's log_batch "
+        f"throughput, {floor['log_metric_calls_per_s'] / mlflow['log_metric_calls_per_s']:.2f}× its "
+        f"log_metric throughput and {floor['history_ms'] / mlflow['history_ms']:.2f}× its history latency."
+    )
+
+
 def _rounds_table(rounds: dict[str, list[dict]], backends: list[str]) -> str:
     """Each round's ratios against MLflow's figure of the same round: how far the medians can be trusted."""
     lines = ["", "Ratios against MLflow, round by round:", ""]
@@ -581,6 +677,8 @@ def main(argv: list[str]) -> int:
             result = child_atrium_setup(args[0])
         elif kind == "atrium-preload":
             result = child_atrium_preload(args[0], int(args[1]), int(args[2]))
+        elif kind == "floor":
+            result = child_floor(args[0], *map(int, args[1:]))
         else:
             result = child_client(args[0], args[1], *map(int, args[2:]))
         print(json.dumps(result))
@@ -619,7 +717,11 @@ def main(argv: list[str]) -> int:
         table = _table(title, results, mlflow_result)
         print(table, flush=True)
         print(_rounds_table(rounds, backends), flush=True)
-        report.append({"scenario": title, "atrium": results, "mlflow": mlflow_result, "rounds": rounds})
+        floor = _median_result(rounds["floor"])
+        print(_floor_summary(floor, mlflow_result), flush=True)
+        report.append(
+            {"scenario": title, "atrium": results, "mlflow": mlflow_result, "floor": floor, "rounds": rounds}
+        )
         for result in results.values():
             if not result:
                 continue
