@@ -5,6 +5,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    # The MLflow client's REST API (api/2.0/mlflow/…, api/2.0/mlflow-artifacts/…), see apps/mlflow_api;
+    # first, as its clients call it thousands of times a run: five prefixes to try, where the
+    # portal's own routes come in the hundreds.
+    path("", include("apps.mlflow_api.urls")),
     path("", include("apps.core.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/", include("apps.teams.account_urls")),
@@ -18,8 +22,6 @@ urlpatterns = [
     path("search/", include("apps.search.urls")),
     path("models/", include("apps.registry.urls")),
     path("api/v1/", include("portal.api_urls")),
-    # The MLflow client's REST API (api/2.0/mlflow/…, api/2.0/mlflow-artifacts/…), see apps/mlflow_api.
-    path("", include("apps.mlflow_api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

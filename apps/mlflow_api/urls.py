@@ -5,7 +5,7 @@ Each area (apps/mlflow_api/views/<area>.py) lists its routes in `ROUTES` as
 Anything else below these prefixes is ENDPOINT_NOT_FOUND (404, JSON), never 405 or an HTML page.
 """
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.mlflow_api.errors import endpoint_not_found
@@ -19,19 +19,18 @@ PREFIXES = ("api/2.0/mlflow/", "ajax-api/2.0/mlflow/", "api/3.0/mlflow/")
 ARTIFACT_PREFIXES = ("api/2.0/mlflow-artifacts/", "ajax-api/2.0/mlflow-artifacts/")
 
 
-def _patterns(route_list, prefixes):
+def _under(prefixes, route_list):
+    """One include per prefix, so a request tries each prefix once, not every route under each."""
     return [
-        path(f"{prefix}{route}", view, name=f"{name}" if index == 0 else f"{name}-{index}")
+        path(prefix, include([path(route, view, name=name if index == 0 else f"{name}-{index}")
+                              for route, view, name in route_list]))
         for index, prefix in enumerate(prefixes)
-        for route, view, name in route_list
-    ]
+    ]  # fmt: skip
 
 
 urlpatterns = [
-    *_patterns(tracking.ROUTES, PREFIXES),
-    *_patterns(logged_models.ROUTES, PREFIXES),
-    *_patterns(registry.ROUTES, PREFIXES),
-    *_patterns(artifacts.ROUTES, ARTIFACT_PREFIXES),
+    *_under(PREFIXES, [*tracking.ROUTES, *logged_models.ROUTES, *registry.ROUTES]),
+    *_under(ARTIFACT_PREFIXES, artifacts.ROUTES),
     # CSRF-exempt like every MLflow route: an unknown POST is ENDPOINT_NOT_FOUND, not a CSRF 403.
     re_path(
         r"^(?:ajax-)?api/[23]\.0/mlflow(?:-artifacts)?/.*$", csrf_exempt(endpoint_not_found), name="not-found"
