@@ -325,6 +325,24 @@ def mlflow_preload(db_path: Path, experiment_id: str, runs: int, points: int) ->
     return {"seconds": time.perf_counter() - started, "points": total}
 
 
+def _timed_points(
+    client, run_id: str, index: int, base: int, points: int, singles: int, latencies: list
+) -> float:
+    """The script's timed writes for one run: one `points`-point log_batch, then `singles` single
+    log_metric calls (their latencies appended to `latencies`); returns the batch's seconds."""
+    from mlflow.entities import Metric
+
+    metrics = [Metric("loss", 1.0 / (step + 1) + index / 1000, base + step, step) for step in range(points)]
+    tick = time.perf_counter()
+    client.log_batch(run_id, metrics=metrics)
+    batch_seconds = time.perf_counter() - tick
+    for step in range(singles):
+        tick = time.perf_counter()
+        client.log_metric(run_id, "acc", step / singles, timestamp=base + step, step=step)
+        latencies.append(time.perf_counter() - tick)
+    return batch_seconds
+
+
 # --- child: the client script (the same for both servers) --------------------------------------------
 def child_client(
     uri: str, token: str, runs: int, points: int, singles: int, params: int, repeat: int
@@ -334,7 +352,7 @@ def child_client(
         os.environ["MLFLOW_TRACKING_TOKEN"] = token
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "3"  # a worker restart must not end the run
     import mlflow
-    from mlflow.entities import Metric, Param
+    from mlflow.entities import Param
 
     client = mlflow.MlflowClient()
     experiment = client.get_experiment_by_name(EXPERIMENT)
@@ -346,16 +364,7 @@ def child_client(
         run_id = client.create_run(experiment_id, run_name=f"bench-{index}").info.run_id
         run_ids.append(run_id)
         client.log_batch(run_id, params=[Param(f"p{i}", str((index + i) % 10)) for i in range(params)])
-        metrics = [
-            Metric("loss", 1.0 / (step + 1) + index / 1000, base + step, step) for step in range(points)
-        ]
-        tick = time.perf_counter()
-        client.log_batch(run_id, metrics=metrics)
-        batch_seconds += time.perf_counter() - tick
-        for step in range(singles):
-            tick = time.perf_counter()
-            client.log_metric(run_id, "acc", step / singles, timestamp=base + step, step=step)
-            single_latencies.append(time.perf_counter() - tick)
+        batch_seconds += _timed_points(client, run_id, index, base, points, singles, single_latencies)
         client.set_terminated(run_id)
     script_seconds = time.perf_counter() - started
 
@@ -434,22 +443,12 @@ def child_floor(uri: str, runs: int, points: int, singles: int, repeat: int) -> 
     os.environ["MLFLOW_TRACKING_URI"] = uri
     os.environ["MLFLOW_TRACKING_TOKEN"] = "floor"  # noqa: S105 - sent as the real script sends its token
     import mlflow
-    from mlflow.entities import Metric
 
     client = mlflow.MlflowClient()
     base = int(time.time() * 1000)
     batch_seconds, single_latencies, history_latencies = 0.0, [], []
     for index in range(runs):
-        metrics = [
-            Metric("loss", 1.0 / (step + 1) + index / 1000, base + step, step) for step in range(points)
-        ]
-        tick = time.perf_counter()
-        client.log_batch(FLOOR_RUN_ID, metrics=metrics)
-        batch_seconds += time.perf_counter() - tick
-        for step in range(singles):
-            tick = time.perf_counter()
-            client.log_metric(FLOOR_RUN_ID, "acc", step / singles, timestamp=base + step, step=step)
-            single_latencies.append(time.perf_counter() - tick)
+        batch_seconds += _timed_points(client, FLOOR_RUN_ID, index, base, points, singles, single_latencies)
     for _ in range(repeat):
         tick = time.perf_counter()
         history = client.get_metric_history(FLOOR_RUN_ID, "loss")

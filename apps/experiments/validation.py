@@ -133,9 +133,9 @@ def validate_metric(key, value, timestamp, step, path: str = "") -> tuple[str, f
     A log_batch checks 1,000 points: the paths and messages of errors are built only for a bad one.
     """
     if not isinstance(key, str) or not key or len(key) > KEY_MAX_LENGTH or _name_problem(key):
-        validate_key(key, join_path(path, "key") if path else "key", entity="Metric name")  # raises
+        validate_key(key, join_path(path, "key"), entity="Metric name")  # raises
     if isinstance(value, bool) or not isinstance(value, int | float):
-        value_path = join_path(path, "value") if path else "value"
+        value_path = join_path(path, "value")
         if value is None:
             raise invalid(f"Missing value for required parameter '{value_path}'.")
         raise invalid(
@@ -146,7 +146,7 @@ def validate_metric(key, value, timestamp, step, path: str = "") -> tuple[str, f
             )
         )
     if type(timestamp) is not int or not 0 <= timestamp <= INT64_MAX:
-        timestamp_path = join_path(path, "timestamp") if path else "timestamp"
+        timestamp_path = join_path(path, "timestamp")
         problem = f"metric '{key}' (value={value}). Timestamp must be a nonnegative long (64-bit integer) "
         timestamp = _int64(timestamp, timestamp_path, problem)
         if timestamp < 0:
@@ -154,11 +154,8 @@ def validate_metric(key, value, timestamp, step, path: str = "") -> tuple[str, f
     if step is None:
         step = 0
     elif type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
-        step = _int64(
-            step,
-            join_path(path, "step") if path else "step",
-            lambda: f"metric '{key}' (value={value}). Step must be a valid long (64-bit integer).",
-        )
+        problem = f"metric '{key}' (value={value}). Step must be a valid long (64-bit integer)."
+        step = _int64(step, join_path(path, "step"), problem)
     return key, float(value), timestamp, step
 
 

@@ -846,10 +846,15 @@ def _insert_ignoring_duplicates(
             cursor.execute(sql + " ON CONFLICT DO NOTHING", params)
 
 
+def _table_and_columns(model, columns: list[str]) -> str:
+    """`"table" ("col", …)`: names from the model, quoted; values always go as parameters."""
+    quote = connection.ops.quote_name
+    return f"{quote(model._meta.db_table)} ({', '.join(quote(column) for column in columns)})"
+
+
 def _copy_rows(cursor, model, columns: list[str], rows: list[tuple]) -> None:
     """PostgreSQL's COPY FROM STDIN of `rows`; a constraint it breaks raises Django's IntegrityError."""
-    quote = connection.ops.quote_name
-    statement = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    statement = f"COPY {_table_and_columns(model, columns)} FROM STDIN"
     with connection.wrap_database_errors, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
@@ -857,23 +862,15 @@ def _copy_rows(cursor, model, columns: list[str], rows: list[tuple]) -> None:
 
 def _values_insert_sql(model, columns: list[str], rows: list[tuple]) -> tuple[str, list]:
     """An INSERT of rows as one VALUES list (its text, hence its prepared plan, follows their number)."""
-    quote = connection.ops.quote_name
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * len(rows))}"
-    )
+    sql = f"INSERT INTO {_table_and_columns(model, columns)} VALUES {', '.join([row] * len(rows))}"  # noqa: S608
     return sql, [value for values in rows for value in values]
 
 
 def _unnest_insert_sql(model, columns: list[str], rows: list[tuple], pg_types: list[str]) -> tuple[str, list]:
     """PostgreSQL's INSERT of many rows with one array parameter per column (any number of rows)."""
-    quote = connection.ops.quote_name
     unnest = ", ".join(f"%s::{kind}[]" for kind in pg_types)
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-        f"SELECT * FROM unnest({unnest})"
-    )
+    sql = f"INSERT INTO {_table_and_columns(model, columns)} SELECT * FROM unnest({unnest})"  # noqa: S608
     return sql, [list(column) for column in zip(*rows, strict=True)]
 
 
