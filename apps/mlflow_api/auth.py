@@ -16,11 +16,59 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.core.db import instance_from_row, model_columns, prepared_cursor
+from apps.experiments.selectors import tracking as tracking_selectors
 from apps.mlflow_api.errors import UNAUTHENTICATED, MlflowError
 from apps.teams.models import PersonalAccessToken
 from apps.teams.services import TOKEN_PREFIX, token_digest
 
 TOKEN_TOUCH_SECONDS = 60  # as apps.teams.services.token_authenticate: last use is touched once a minute
+MAX_HEADER_LENGTH = 1024
+INVALID_TOKEN_MESSAGE = "Invalid, expired or revoked token."  # noqa: S105 - a message, not a secret
+SAFE_METHODS = {"GET", "HEAD"}
+
+
+def _unauthenticated(message: str) -> MlflowError:
+    return MlflowError(message, UNAUTHENTICATED)
+
+
+def _token_usable(raw_token: str) -> bool:
+    return bool(raw_token) and raw_token.startswith(TOKEN_PREFIX) and len(raw_token) <= 200
+
+
+def _token_statement(raw_token: str, *, columns: str = "", joins: str = "", params: tuple = ()):
+    """The statement reading the active user owning the usable token `raw_token` (as `u`), the
+    token's id and whether its last use is stale, then `columns` from `joins` (taking `params`)."""
+    user_model = get_user_model()
+    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    now = timezone.now()
+    sql = (
+        f"SELECT {', '.join('u.' + quote(column) for column in model_columns(user_model))}, t.id, "  # noqa: S608 - names from the models
+        f"t.last_used_at IS NULL OR t.last_used_at < %s{', ' + columns if columns else ''} "
+        f"FROM {quote(user_model._meta.db_table)} u "
+        f"JOIN {quote(PersonalAccessToken._meta.db_table)} t ON t.user_id = u.id {joins} "
+        "WHERE t.digest = %s AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > %s) "
+        "AND u.is_active = %s"
+    )
+    params = [
+        adapt(now - timedelta(seconds=TOKEN_TOUCH_SECONDS)),
+        *params,
+        token_digest(raw_token),
+        adapt(now),
+        True,
+    ]
+    return sql, params, now
+
+
+def _user_from_token_row(row, now, user_columns: int):
+    """The user of a `_token_statement` row (None for no row); touches the token's last use if stale."""
+    if row is None:
+        return None
+    user_model = get_user_model()
+    user = instance_from_row(user_model, row[:user_columns])
+    token_id, stale = row[user_columns], row[user_columns + 1]
+    if stale:
+        PersonalAccessToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user
 
 
 def token_user(raw_token: str):
@@ -31,38 +79,43 @@ def token_user(raw_token: str):
     sends a token with every metric it logs, and compiling or planning the query cost more than
     running it.
     """
-    if not raw_token or not raw_token.startswith(TOKEN_PREFIX) or len(raw_token) > 200:
+    if not _token_usable(raw_token):
         return None
-    user_model = get_user_model()
-    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
-    now = timezone.now()
-    sql = (
-        f"SELECT {', '.join('u.' + quote(column) for column in model_columns(user_model))}, t.id, "  # noqa: S608 - names from the models
-        f"t.last_used_at IS NULL OR t.last_used_at < %s "
-        f"FROM {quote(user_model._meta.db_table)} u "
-        f"JOIN {quote(PersonalAccessToken._meta.db_table)} t ON t.user_id = u.id "
-        "WHERE t.digest = %s AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > %s) "
-        "AND u.is_active = %s"
-    )
-    params = [adapt(now - timedelta(seconds=TOKEN_TOUCH_SECONDS)), token_digest(raw_token), adapt(now), True]
+    sql, params, now = _token_statement(raw_token)
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
-    *values, token_id, stale = row
-    user = instance_from_row(user_model, values)
-    if stale:
-        PersonalAccessToken.objects.filter(pk=token_id).update(last_used_at=now)
-    return user
+    return _user_from_token_row(row, now, len(model_columns(get_user_model())))
 
 
-MAX_HEADER_LENGTH = 1024
-SAFE_METHODS = {"GET", "HEAD"}
-
-
-def _unauthenticated(message: str) -> MlflowError:
-    return MlflowError(message, UNAUTHENTICATED)
+def token_user_with_run(raw_token: str, run_id: str, action: str):
+    """`token_user` and `run_get_for_logging` in one statement: (user, run), for the routes the
+    client calls most (log-metric, log-batch, get-history). UNAUTHENTICATED for an unusable token;
+    the run's errors are `run_for_logging`'s."""
+    if not _token_usable(raw_token):
+        raise _unauthenticated(INVALID_TOKEN_MESSAGE)
+    if not tracking_selectors.run_id_plausible(run_id):
+        user = token_user(raw_token)
+        if user is None:
+            raise _unauthenticated(INVALID_TOKEN_MESSAGE)
+        return user, tracking_selectors.run_get_for_logging(user=user, run_id=run_id, action=action)
+    sql, params, now = _token_statement(
+        raw_token,
+        columns=tracking_selectors.RUN_ACCESS_COLUMNS,
+        joins=tracking_selectors.run_access_joins(),
+        params=(run_id,),
+    )
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    user_columns = len(model_columns(get_user_model()))
+    user = _user_from_token_row(row, now, user_columns)
+    if user is None:
+        raise _unauthenticated(INVALID_TOKEN_MESSAGE)
+    run = tracking_selectors.run_for_logging(
+        user=user, run_id=run_id, row=row[user_columns + 2 :], action=action
+    )
+    return user, run
 
 
 def _basic_user(encoded: str):
@@ -84,19 +137,29 @@ def _basic_user(encoded: str):
     return user
 
 
+def bearer_token(request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, None for any other or none; raises
+    UNAUTHENTICATED for a header too long to be one."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if len(header) > MAX_HEADER_LENGTH:
+        raise _unauthenticated("Malformed Authorization header: too long.")
+    scheme, _, credentials = header.strip().partition(" ")
+    credentials = credentials.strip()
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
 def request_user(request):
     """The authenticated, active user of an MLflow API request; raises UNAUTHENTICATED otherwise."""
+    token = bearer_token(request)
+    if token is not None:
+        user = token_user(token)
+        if user is None:
+            raise _unauthenticated(INVALID_TOKEN_MESSAGE)
+        return user
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header:
-        if len(header) > MAX_HEADER_LENGTH:
-            raise _unauthenticated("Malformed Authorization header: too long.")
         scheme, _, credentials = header.strip().partition(" ")
         credentials = credentials.strip()
-        if scheme.lower() == "bearer" and credentials:
-            user = token_user(credentials)
-            if user is None:
-                raise _unauthenticated("Invalid, expired or revoked token.")
-            return user
         if scheme.lower() == "basic" and credentials:
             return _basic_user(credentials)
         raise _unauthenticated("Use 'Authorization: Bearer <token>' or Basic auth.")

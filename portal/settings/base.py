@@ -106,6 +106,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
+# A single logged metric point on PostgreSQL commits without waiting for its WAL flush unless this
+# is on (apps.experiments.services.tracking._metrics_write_in_one_statement): a database crash
+# may lose the last fraction of a second of points, as SQLite's WAL with synchronous=NORMAL may.
+METRICS_SYNCHRONOUS_COMMIT = env_bool("METRICS_SYNCHRONOUS_COMMIT", False)
 if env_bool("ATRIUM_FAST_PASSWORDS", False):
     # Tests only: hashing with PBKDF2 would dominate the suite's time.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

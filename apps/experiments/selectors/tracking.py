@@ -313,27 +313,49 @@ def _experiment_allows(
     return Experiment.objects.restrict(user, action).filter(pk=experiment_id).exists()
 
 
+# The run named by an SQL parameter, its experiment's team and visibility, and the role in that team
+# of the caller, a row `u` of the FROM clause the joins are added to: the statement that reads the
+# run for the hot paths (`run_get_for_logging`), and the one that also checks the caller's token
+# (apps.mlflow_api.auth.token_user_with_run). `run_for_logging` decides on the row.
+RUN_ACCESS_COLUMNS = (
+    "r.id, r.uuid, r.name, r.lifecycle_stage, r.experiment_id, e.team_id, e.visibility, m.role"
+)
+
+
+def run_access_joins() -> str:
+    """LEFT JOINs adding the run (`r`, its MLflow id the statement's next parameter), its experiment
+    (`e`) and the membership (`m`) of `u.id` in the experiment's team to a FROM clause holding `u`."""
+    quote = connection.ops.quote_name
+    return (
+        f"LEFT JOIN {quote(Run._meta.db_table)} r ON r.uuid = %s "
+        f"LEFT JOIN {quote(Experiment._meta.db_table)} e ON e.id = r.experiment_id "
+        f"LEFT JOIN {quote(Membership._meta.db_table)} m ON m.team_id = e.team_id AND m.user_id = u.id"
+    )
+
+
+def run_id_plausible(run_id) -> bool:
+    return bool(run_id) and isinstance(run_id, str) and len(run_id) <= 64
+
+
 def run_get_for_logging(*, user, run_id: str, action: str = Action.CHANGE) -> Run:
     """`run_get` for the hot paths (log-metric, log-batch, history): one plain query, no ORM compiling.
 
     The run comes back with only id, uuid, name, lifecycle stage and experiment id loaded (the rest
     loads on access); permissions are `restrict`'s (see `_experiment_allows`).
     """
-    if not run_id or not isinstance(run_id, str) or len(run_id) > 64 or not user.is_authenticated:
+    if not run_id_plausible(run_id) or not user.is_authenticated:
         raise not_found(f"Run with id={run_id} not found")
-    quote = connection.ops.quote_name
-    run_table, experiment_table = quote(Run._meta.db_table), quote(Experiment._meta.db_table)
-    membership_table = quote(Membership._meta.db_table)
-    sql = (
-        f"SELECT r.id, r.uuid, r.name, r.lifecycle_stage, r.experiment_id, e.team_id, e.visibility, m.role "  # noqa: S608 - names from the models
-        f"FROM {run_table} r JOIN {experiment_table} e ON e.id = r.experiment_id "
-        f"LEFT JOIN {membership_table} m ON m.team_id = e.team_id AND m.user_id = %s "
-        "WHERE r.uuid = %s"
-    )
+    sql = f"SELECT {RUN_ACCESS_COLUMNS} FROM (SELECT %s AS id) u {run_access_joins()}"  # noqa: S608 - names from the models
     with prepared_cursor() as cursor:
         cursor.execute(sql, [user.pk, run_id])
         row = cursor.fetchone()
-    if row is None or not user.is_active:
+    return run_for_logging(user=user, run_id=run_id, row=row, action=action)
+
+
+def run_for_logging(*, user, run_id: str, row: tuple | None, action: str = Action.CHANGE) -> Run:
+    """The run of a row of RUN_ACCESS_COLUMNS if `user` may take `action` on it; raises otherwise:
+    RESOURCE_DOES_NOT_EXIST when there is no such run or the user may not see it."""
+    if row is None or row[0] is None or not user.is_active:
         raise not_found(f"Run with id={run_id} not found")
     pk, uuid, name, stage, experiment_id, team_id, visibility, role = row
     if not _experiment_allows(user, experiment_id, team_id, visibility, role, Action.VIEW):

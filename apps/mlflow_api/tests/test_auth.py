@@ -1,11 +1,17 @@
 """The MLflow API's fast token lookup follows the teams rule exactly (revoked, expired, inactive, touch)."""
 
+import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from apps.mlflow_api.auth import token_user
+from apps.core.permissions import Action
+from apps.experiments.errors import TrackingError
+from apps.experiments.selectors.tracking import run_get_for_logging
+from apps.experiments.services.tracking import experiment_create, run_create
+from apps.mlflow_api.auth import INVALID_TOKEN_MESSAGE, token_user, token_user_with_run
+from apps.mlflow_api.errors import PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, UNAUTHENTICATED, MlflowError
 from apps.teams.models import PersonalAccessToken
 from apps.teams.services import token_authenticate, token_issue, token_revoke
 
@@ -39,3 +45,76 @@ def test_revoked_expired_unknown_and_inactive_are_refused_as_by_the_teams_rule(a
     for raw in (revoked, expired, bobs, "atr_not-a-token", "", "x" * 300):
         assert token_user(raw) is None
         assert token_authenticate(raw) is None
+
+
+def _outcome(call):
+    """What a lookup gives: the user's and run's ids, or the error's code and message."""
+    try:
+        user, run = call()
+    except MlflowError as error:
+        return ("mlflow", error.error_code, error.message)
+    except TrackingError as error:
+        return ("tracking", error.code, error.message)
+    return (user.pk, run.pk)
+
+
+def test_the_token_with_the_run_in_one_statement_decides_as_the_two_lookups(
+    alice, ann, bob, django_assert_num_queries
+):
+    """token_user_with_run (the hot routes' one statement) against token_user then
+    run_get_for_logging: the same user, run or refusal for members, a viewer, another team, an
+    internal experiment, no such run, an overlong id and an unusable token."""
+    private = run_create(experiment=experiment_create(by=alice, name="Private"), by=alice)
+    internal = run_create(
+        experiment=experiment_create(by=alice, name="Internal", visibility="internal"), by=alice
+    )
+    _, revoked = token_issue(user=alice, name="old")
+    token_revoke(token=PersonalAccessToken.objects.get(name="old"), by=alice)
+    tokens = {user.username: token_issue(user=user, name="t")[1] for user in (alice, ann, bob)}
+    tokens["revoked"] = revoked
+
+    def two_lookups(raw, run_id, action):
+        user = token_user(raw)
+        if user is None:
+            raise MlflowError(INVALID_TOKEN_MESSAGE, UNAUTHENTICATED)
+        return user, run_get_for_logging(user=user, run_id=run_id, action=action)
+
+    seen = set()
+    for raw in tokens.values():
+        token_user(raw)  # the last use is touched once a minute: not in the compared calls
+        for run_id in (private.uuid, internal.uuid, "0" * 32, "x" * 65):
+            for action in (Action.VIEW, Action.CHANGE):
+                one = _outcome(lambda: token_user_with_run(raw, run_id, action))  # noqa: B023
+                assert one == _outcome(lambda: two_lookups(raw, run_id, action)), (raw, run_id, action)  # noqa: B023
+                seen.add(one if isinstance(one[0], str) else "allowed")
+    assert {outcome[1] for outcome in seen if outcome != "allowed"} == {
+        UNAUTHENTICATED,
+        RESOURCE_DOES_NOT_EXIST,
+        PERMISSION_DENIED,
+    }
+    assert "allowed" in seen
+    with django_assert_num_queries(1):
+        assert token_user_with_run(tokens["alice"], private.uuid, Action.CHANGE)[1].pk == private.pk
+
+
+@pytest.mark.parametrize("route", ["runs/log-metric", "runs/log-batch", "runs/set-tag"])
+def test_the_hot_routes_answer_who_is_asking_before_what_is_wrong_with_the_request(client, alice, route):
+    """A bad token is UNAUTHENTICATED whatever the body; a good one learns what the body lacks."""
+    _, good = token_issue(user=alice, name="good")
+    run = run_create(experiment=experiment_create(by=alice, name="Hot"), by=alice)
+
+    def post(token, body):
+        return client.post(
+            f"/api/2.0/mlflow/{route}", body, content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )  # fmt: skip
+
+    for body in ("{not json", "{}", json.dumps({"run_id": run.uuid})):
+        response = post("atr_nope", body)
+        assert (response.status_code, response.json()["error_code"]) == (401, UNAUTHENTICATED)
+    assert post(good, "{not json").json()["error_code"] == "BAD_REQUEST"
+    response = post(good, "{}")
+    assert (response.status_code, response.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert "run_id" in response.json()["message"]
+    response = post(good, json.dumps({"run_id": "0" * 32}))
+    assert (response.status_code, response.json()["error_code"]) == (404, RESOURCE_DOES_NOT_EXIST)

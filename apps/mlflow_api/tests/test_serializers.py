@@ -79,7 +79,7 @@ def test_a_search_page_is_a_fixed_number_of_queries(alice, runs, django_assert_n
     [
         # token, the page of runs, latest metrics, params, tags, inputs, outputs
         ("post", "runs/search", {"filter": "metrics.loss > 0", "order_by": ["metrics.loss ASC"]}, 7),
-        ("get", "metrics/get-history", {"metric_key": "loss"}, 3),  # token, run and access, points
+        ("get", "metrics/get-history", {"metric_key": "loss"}, 2),  # token with the run and access, points
     ],
 )
 def test_reads_run_no_transaction_and_a_fixed_number_of_statements(
@@ -143,8 +143,8 @@ def test_a_cached_search_statement_still_applies_todays_permissions(alice, bob, 
     assert runs_search(user=alice, **search).runs == []
 
 
-def test_a_single_log_metric_is_three_statements_and_no_transaction_on_postgresql(client, alice, runs):
-    """Token, run and access, then the point and the run's latest value in one statement."""
+def test_a_single_log_metric_is_two_statements_and_no_transaction_on_postgresql(client, alice, runs):
+    """The token with the run and access, then the point and the run's latest value in one statement."""
     _, made = runs
     _, token = token_issue(user=alice, name="singles")
 
@@ -162,8 +162,38 @@ def test_a_single_log_metric_is_three_statements_and_no_transaction_on_postgresq
         assert log(0, 0.9).status_code == 200  # an older step does not replace the latest value
     if connection.vendor == "postgresql":
         sql = [query["sql"].split()[0].upper() for query in queries.captured_queries]
-        assert sql == ["SELECT", "SELECT", "WITH"] * 3, sql
+        assert sql == ["SELECT", "WITH"] * 3, sql
     history, _ = metric_history(run=made[0], key="acc")
     assert [(row[1], row[3]) for row in history] == [(0.5, 0), (0.9, 0), (0.7, 1)]
     latest = made[0].latest_metrics.get(key="acc")
     assert (latest.value, latest.step) == (0.7, 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's commit modes")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("synchronous", [False, True])
+def test_a_single_metric_point_commits_asynchronously_unless_told_otherwise(
+    client, alice, runs, settings, synchronous
+):
+    """Outside a transaction the point's own statement turns off the wait for its WAL flush, for
+    itself only: the connection's next transactions commit synchronously again."""
+    settings.METRICS_SYNCHRONOUS_COMMIT = synchronous
+    _, made = runs
+    _, token = token_issue(user=alice, name="async")
+    body = {"run_id": made[0].uuid, "key": "acc", "value": 0.25, "timestamp": 7, "step": 3}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/api/2.0/mlflow/runs/log-metric", json.dumps(body), content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )  # fmt: skip
+    assert response.status_code == 200
+    write = queries.captured_queries[-1]["sql"]
+    assert write.startswith("WITH points AS")
+    assert ("set_config('synchronous_commit', 'off', true)" in write) is not synchronous
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    latest = made[0].latest_metrics.get(key="acc")
+    assert (latest.value, latest.step) == (0.25, 3)
+    history, _ = metric_history(run=made[0], key="acc")
+    assert [(row[1], row[3]) for row in history] == [(0.25, 3)]

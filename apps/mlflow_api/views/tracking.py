@@ -19,16 +19,6 @@ DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 
 
-def _run_id(args: Args) -> str:
-    run_id = args.string("run_id") or args.string("run_uuid")
-    if not run_id:
-        raise invalid(
-            "Missing value for required parameter 'run_id'. "
-            "See the API docs for more information about request parameters."
-        )
-    return run_id
-
-
 def _pairs(args: Args, name: str, *, value_name: str = "value") -> list[tuple]:
     """[{"key", "value"}] items as (key, value) pairs; types are checked by the services."""
     return [(item.get("key"), item.get(value_name)) for item in args.objects(name)]
@@ -206,13 +196,13 @@ def runs_create(request, args: Args) -> dict:
 
 @mlflow_endpoint("GET", atomic=False)
 def runs_get(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), prefetch=True)
+    run = selectors.run_get(user=request.mlflow_user, run_id=args.run_id(), prefetch=True)
     return {"run": run_json(run)}
 
 
 @mlflow_endpoint("POST")
 def runs_update(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get(user=request.mlflow_user, run_id=args.run_id(), action=Action.CHANGE)
     services.run_update(
         run=run,
         by=request.mlflow_user,
@@ -225,14 +215,14 @@ def runs_update(request, args: Args) -> dict:
 
 @mlflow_endpoint("POST")
 def runs_delete(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get(user=request.mlflow_user, run_id=args.run_id(), action=Action.CHANGE)
     services.run_delete(run=run, by=request.mlflow_user)
     return {}
 
 
 @mlflow_endpoint("POST")
 def runs_restore(request, args: Args) -> dict:
-    run = selectors.run_get(user=request.mlflow_user, run_id=_run_id(args), action=Action.CHANGE)
+    run = selectors.run_get(user=request.mlflow_user, run_id=args.run_id(), action=Action.CHANGE)
     services.run_restore(run=run, by=request.mlflow_user)
     return {}
 
@@ -255,9 +245,10 @@ def runs_search(request, args: Args) -> dict:
     return result
 
 
-@mlflow_endpoint("POST", atomic=False)  # one write statement (see run_metrics_log), atomic on its own
-def runs_log_metric(request, args: Args) -> dict:
-    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
+@mlflow_endpoint(
+    "POST", atomic=False, run_action=Action.CHANGE
+)  # one write statement (see run_metrics_log), atomic on its own
+def runs_log_metric(request, args: Args, run) -> dict:
     metric = (
         args.string("key", required=True),
         args.number("value", required=True),
@@ -268,17 +259,15 @@ def runs_log_metric(request, args: Args) -> dict:
     return {}
 
 
-@mlflow_endpoint("POST")
-def runs_log_parameter(request, args: Args) -> dict:
-    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
+@mlflow_endpoint("POST", run_action=Action.CHANGE)
+def runs_log_parameter(request, args: Args, run) -> dict:
     key = args.string("key", required=True)
     services.run_params_log(run=run, by=request.mlflow_user, params=[(key, args.string("value", default=""))])
     return {}
 
 
-@mlflow_endpoint("POST")
-def runs_log_batch(request, args: Args) -> dict:
-    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
+@mlflow_endpoint("POST", run_action=Action.CHANGE)
+def runs_log_batch(request, args: Args, run) -> dict:
     services.run_batch_log(
         run=run,
         by=request.mlflow_user,
@@ -289,17 +278,15 @@ def runs_log_batch(request, args: Args) -> dict:
     return {}
 
 
-@mlflow_endpoint("POST")
-def runs_set_tag(request, args: Args) -> dict:
-    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
+@mlflow_endpoint("POST", run_action=Action.CHANGE)
+def runs_set_tag(request, args: Args, run) -> dict:
     key = args.string("key", required=True)
     services.run_tags_set(run=run, by=request.mlflow_user, tags=[(key, args.string("value", default=""))])
     return {}
 
 
-@mlflow_endpoint("POST")
-def runs_delete_tag(request, args: Args) -> dict:
-    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
+@mlflow_endpoint("POST", run_action=Action.CHANGE)
+def runs_delete_tag(request, args: Args, run) -> dict:
     services.run_tag_delete(run=run, by=request.mlflow_user, key=args.string("key", required=True))
     return {}
 
@@ -335,9 +322,8 @@ def _dataset_inputs(args: Args) -> list[services.DatasetInputSpec]:
     return specs
 
 
-@mlflow_endpoint("POST")
-def runs_log_inputs(request, args: Args) -> dict:
-    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args))
+@mlflow_endpoint("POST", run_action=Action.CHANGE)
+def runs_log_inputs(request, args: Args, run) -> dict:
     datasets = _dataset_inputs(args)
     if args.list("models"):
         raise invalid("Logging model inputs through runs/log-inputs is not supported by Atrium yet.")
@@ -346,9 +332,8 @@ def runs_log_inputs(request, args: Args) -> dict:
 
 
 # --- metric history --------------------------------------------------------------------------------
-@mlflow_endpoint("GET", atomic=False)
-def metrics_get_history(request, args: Args) -> dict:
-    run = selectors.run_get_for_logging(user=request.mlflow_user, run_id=_run_id(args), action=Action.VIEW)
+@mlflow_endpoint("GET", atomic=False, run_action=Action.VIEW)
+def metrics_get_history(request, args: Args, run) -> dict:
     rows, next_token = selectors.metric_history(
         run=run,
         key=args.string("metric_key", required=True),
