@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import models, transaction
 from django.db.models import Value
 from django.utils import timezone
@@ -207,28 +207,36 @@ def notification_emails_send(*, notification_ids: list[int], progress=None) -> d
     )
     recipients = list(get_user_model().objects.filter(pk__in=recipient_ids).order_by("pk"))
     sent = 0
-    for position, recipient in enumerate(recipients, start=1):
-        rows = (
-            Notification.objects.restrict(recipient)
-            .filter(pk__in=notification_ids, emailed_at__isnull=True)
-            .order_by("pk")
-        )
-        for notification in rows:
-            # Claim the row first: a parallel or re-delivered run skips it.
-            claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-                emailed_at=timezone.now()
-            )
-            if not claimed or not recipient.email:
-                continue
-            body = notification.message
-            if notification.url:
-                body += f"\n\nOpen it in Atrium: {_absolute(notification.url)}"
-            body += "\n\nChange which emails you get on your notification settings page."
-            send_mail(_subject(notification), body, None, [recipient.email])
-            sent += 1
-        if progress is not None:
-            progress(100 * position / len(recipients), f"Sent {sent} emails")
+    with get_connection() as mail:  # one connection to the mail server for the whole run
+        for position, recipient in enumerate(recipients, start=1):
+            sent += _notification_emails_to(recipient, notification_ids, mail)
+            if progress is not None:
+                progress(100 * position / len(recipients), f"Sent {sent} emails")
     return {"sent": sent}
+
+
+def _notification_emails_to(recipient, notification_ids: list[int], mail) -> int:
+    """Email `recipient` each of the given notifications they may still see and nobody has emailed."""
+    sent = 0
+    rows = (
+        Notification.objects.restrict(recipient)
+        .filter(pk__in=notification_ids, emailed_at__isnull=True)
+        .order_by("pk")
+    )
+    for notification in rows:
+        # Claim the row first: a parallel or re-delivered run skips it.
+        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+        if not claimed or not recipient.email:
+            continue
+        body = notification.message
+        if notification.url:
+            body += f"\n\nOpen it in Atrium: {_absolute(notification.url)}"
+        body += "\n\nChange which emails you get on your notification settings page."
+        send_mail(_subject(notification), body, None, [recipient.email], connection=mail)
+        sent += 1
+    return sent
 
 
 def notification_digest_send(*, progress=None) -> dict[str, int]:
@@ -241,22 +249,29 @@ def notification_digest_send(*, progress=None) -> dict[str, int]:
         wanted[user_id].add(event)
     sent = 0
     users = list(get_user_model().objects.filter(pk__in=list(wanted), is_active=True).order_by("pk"))
-    for user in users:
-        # Through `restrict`: what the person may no longer see stays out of the digest.
-        rows = list(
-            Notification.objects.restrict(user)
-            .filter(event__in=wanted[user.pk], emailed_at__isnull=True)
-            .order_by("created_at", "pk")
-        )
-        if not rows or not user.email:
-            continue
-        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(emailed_at=timezone.now())
-        lines = [f"- {row.message}" + (f" ({_absolute(row.url)})" if row.url else "") for row in rows]
-        send_mail(
-            f"[Atrium] Your digest: {len(rows)} notification{'s' if len(rows) != 1 else ''}",
-            "\n".join(lines),
-            None,
-            [user.email],
-        )
-        sent += 1
+    with get_connection() as mail:  # one connection to the mail server for the whole run
+        for user in users:
+            sent += _digest_to(user, wanted[user.pk], mail)
     return {"sent": sent}
+
+
+def _digest_to(user, events: set[str], mail) -> int:
+    """Email `user` one digest of their notifications of `events` not emailed yet (1 if sent, else 0)."""
+    # Through `restrict`: what the person may no longer see stays out of the digest.
+    rows = list(
+        Notification.objects.restrict(user)
+        .filter(event__in=events, emailed_at__isnull=True)
+        .order_by("created_at", "pk")
+    )
+    if not rows or not user.email:
+        return 0
+    Notification.objects.filter(pk__in=[row.pk for row in rows]).update(emailed_at=timezone.now())
+    lines = [f"- {row.message}" + (f" ({_absolute(row.url)})" if row.url else "") for row in rows]
+    send_mail(
+        f"[Atrium] Your digest: {len(rows)} notification{'s' if len(rows) != 1 else ''}",
+        "\n".join(lines),
+        None,
+        [user.email],
+        connection=mail,
+    )
+    return 1

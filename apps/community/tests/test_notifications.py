@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.urls import reverse
 
 from apps.community import selectors, services
@@ -328,3 +329,28 @@ def test_notify_runs_the_same_queries_for_one_recipient_as_for_twenty(
     assert len(one) == 1 and len(twenty) == 19  # people[2] turned this event off
     assert one_queries == twenty_queries <= 3  # who may see, preferences, one INSERT
     assert all(notification.pk for notification in twenty)
+
+
+class CountingBackend(locmem.EmailBackend):
+    """The test outbox, counting the connections opened to it."""
+
+    opened = 0
+
+    def open(self):
+        CountingBackend.opened += 1
+        return super().open()
+
+
+def test_each_email_run_opens_one_connection_to_the_mail_server(
+    alice, olivia, ann, internal_dataset, settings
+):
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    CountingBackend.opened = 0
+    created = tell([alice, olivia], internal_dataset) + tell([alice, olivia], internal_dataset)
+    assert services.notification_emails_send(notification_ids=[n.pk for n in created]) == {"sent": 4}
+    assert (len(mail.outbox), CountingBackend.opened) == (4, 1)
+    for user in (alice, olivia, ann):
+        services.notification_preference_set(user=user, event=EVENT, in_app=True, email=True, digest=True)
+    tell([alice, olivia, ann], internal_dataset)
+    assert services.notification_digest_send() == {"sent": 3}
+    assert (len(mail.outbox), CountingBackend.opened) == (7, 2)
