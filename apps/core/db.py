@@ -14,6 +14,7 @@ statements (PgBouncer before 1.21). On other databases it is the plain cursor.
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -70,14 +71,43 @@ def model_columns(model) -> list[str]:
     return [field.column for field in model._meta.concrete_fields]
 
 
+def statement_cache(build):
+    """Cache an SQL text builder per database vendor and arguments (the text only depends on them:
+    names come from the models, quoted by the vendor's rules; values always go as parameters).
+    The texts used last are kept (a statement per row count would otherwise grow without end)."""
+    cached = functools.lru_cache(maxsize=256)(lambda vendor, *args: build(*args))
+
+    @functools.wraps(build)
+    def text(*args):
+        return cached(connection.vendor, *args)
+
+    return text
+
+
+@functools.cache
+def _row_converters(model, alias: str, vendor: str) -> tuple[list[tuple], list[str]]:
+    """(position, column, converters) of each concrete field the ORM converts values of, and
+    every field's attribute name: found once per model and database."""
+    fields = model._meta.concrete_fields
+    converting = []
+    for position, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if converters:
+            converting.append((position, column, converters))
+    return converting, [field.attname for field in fields]
+
+
 def instance_from_row(model, values):
     """A model instance from a row of `model_columns(model)`, converted as the ORM would (SQLite's
     datetimes and booleans, for one)."""
-    fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+    converting, attnames = _row_converters(model, connection.alias, connection.vendor)
+    if len(values) != len(attnames):
+        raise ValueError(f"{model.__name__} has {len(attnames)} columns, the row {len(values)}")
+    converted = list(values)
+    for position, column, converters in converting:
+        value = converted[position]
+        for converter in converters:
             value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+        converted[position] = value
+    return model.from_db(connection.alias, attnames, converted)

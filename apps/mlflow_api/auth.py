@@ -15,7 +15,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from apps.core.db import instance_from_row, model_columns, prepared_cursor
+from apps.core.db import instance_from_row, model_columns, prepared_cursor, statement_cache
 from apps.experiments.selectors import tracking as tracking_selectors
 from apps.mlflow_api.errors import UNAUTHENTICATED, MlflowError
 from apps.teams.models import PersonalAccessToken
@@ -35,13 +35,13 @@ def _token_usable(raw_token: str) -> bool:
     return bool(raw_token) and raw_token.startswith(TOKEN_PREFIX) and len(raw_token) <= 200
 
 
-def _token_statement(raw_token: str, *, columns: str = "", joins: str = "", params: tuple = ()):
-    """The statement reading the active user owning the usable token `raw_token` (as `u`), the
-    token's id and whether its last use is stale, then `columns` from `joins` (taking `params`)."""
+@statement_cache
+def _token_sql(columns: str, joins: str) -> str:
+    """The statement reading the active user owning a usable token (as `u`), the token's id and
+    whether its last use is stale, then `columns` from `joins`."""
     user_model = get_user_model()
-    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
-    now = timezone.now()
-    sql = (
+    quote = connection.ops.quote_name
+    return (
         f"SELECT {', '.join('u.' + quote(column) for column in model_columns(user_model))}, t.id, "  # noqa: S608 - names from the models
         f"t.last_used_at IS NULL OR t.last_used_at < %s{', ' + columns if columns else ''} "
         f"FROM {quote(user_model._meta.db_table)} u "
@@ -49,6 +49,12 @@ def _token_statement(raw_token: str, *, columns: str = "", joins: str = "", para
         "WHERE t.digest = %s AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > %s) "
         "AND u.is_active = %s"
     )
+
+
+def _token_statement(raw_token: str, *, columns: str = "", joins: str = "", params: tuple = ()):
+    """`_token_sql` with its parameters for `raw_token` (`params` are the joins'), and the time now."""
+    adapt = connection.ops.adapt_datetimefield_value
+    now = timezone.now()
     params = [
         adapt(now - timedelta(seconds=TOKEN_TOUCH_SECONDS)),
         *params,
@@ -56,7 +62,7 @@ def _token_statement(raw_token: str, *, columns: str = "", joins: str = "", para
         adapt(now),
         True,
     ]
-    return sql, params, now
+    return _token_sql(columns, joins), params, now
 
 
 def _user_from_token_row(row, now, user_columns: int):

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.core.db import instance_from_row, model_columns, prepared_cursor
+from apps.core.db import instance_from_row, model_columns, prepared_cursor, statement_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +72,21 @@ def test_a_row_becomes_the_instance_the_orm_would_load(alice):
     assert user.pk == expected.pk and user.username == "alice" and user.is_active is True
     assert user.date_joined == expected.date_joined and user.date_joined.tzinfo is not None
     assert not user._state.adding  # a stored row: saving it updates, never inserts
+    with pytest.raises(ValueError, match="columns"):
+        instance_from_row(user_model, [alice.pk])
+
+
+def test_a_statement_text_is_built_once_per_vendor_and_arguments(monkeypatch):
+    built = []
+
+    @statement_cache
+    def text(rows: int) -> str:
+        built.append(rows)
+        return f"SELECT {', '.join(['%s'] * rows)} -- on {connection.vendor}"
+
+    assert text(2) == text(2) == f"SELECT %s, %s -- on {connection.vendor}"
+    assert text(3).startswith("SELECT %s, %s, %s")
+    assert built == [2, 3]
+    monkeypatch.setattr(connection, "vendor", "other")
+    assert text(2) == "SELECT %s, %s -- on other"  # another database's quoting: built again
+    assert built == [2, 3, 2]

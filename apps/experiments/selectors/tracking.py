@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from apps.core.db import prepared_cursor
+from apps.core.db import prepared_cursor, statement_cache
 from apps.core.permissions import Action, role_may
 from apps.experiments.errors import PERMISSION_DENIED, TrackingError, invalid, not_found
 from apps.experiments.models import (
@@ -322,6 +323,7 @@ RUN_ACCESS_COLUMNS = (
 )
 
 
+@statement_cache
 def run_access_joins() -> str:
     """LEFT JOINs adding the run (`r`, its MLflow id the statement's next parameter), its experiment
     (`e`) and the membership (`m`) of `u.id` in the experiment's team to a FROM clause holding `u`."""
@@ -337,6 +339,11 @@ def run_id_plausible(run_id) -> bool:
     return bool(run_id) and isinstance(run_id, str) and len(run_id) <= 64
 
 
+@statement_cache
+def _run_access_sql() -> str:
+    return f"SELECT {RUN_ACCESS_COLUMNS} FROM (SELECT %s AS id) u {run_access_joins()}"  # noqa: S608 - names from the models
+
+
 def run_get_for_logging(*, user, run_id: str, action: str = Action.CHANGE) -> Run:
     """`run_get` for the hot paths (log-metric, log-batch, history): one plain query, no ORM compiling.
 
@@ -345,9 +352,8 @@ def run_get_for_logging(*, user, run_id: str, action: str = Action.CHANGE) -> Ru
     """
     if not run_id_plausible(run_id) or not user.is_authenticated:
         raise not_found(f"Run with id={run_id} not found")
-    sql = f"SELECT {RUN_ACCESS_COLUMNS} FROM (SELECT %s AS id) u {run_access_joins()}"  # noqa: S608 - names from the models
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [user.pk, run_id])
+        cursor.execute(_run_access_sql(), [user.pk, run_id])
         row = cursor.fetchone()
     return run_for_logging(user=user, run_id=run_id, row=row, action=action)
 
@@ -365,8 +371,14 @@ def run_for_logging(*, user, run_id: str, row: tuple | None, action: str = Actio
     ):
         raise TrackingError(f"You may view but not change run {run_id}.", PERMISSION_DENIED)
     loaded = {"id": pk, "uuid": uuid, "name": name, "lifecycle_stage": stage, "experiment_id": experiment_id}
-    names = [field.attname for field in Run._meta.concrete_fields if field.attname in loaded]
+    names = _in_field_order(Run, tuple(loaded))
     return Run.from_db(connection.alias, names, [loaded[name] for name in names])
+
+
+@functools.cache
+def _in_field_order(model, names: tuple[str, ...]) -> list[str]:
+    """`names` in the model's field order, as Model.from_db takes a partial row."""
+    return [field.attname for field in model._meta.concrete_fields if field.attname in names]
 
 
 def run_get(*, user, run_id: str, action: str = Action.VIEW, prefetch: bool = False) -> Run:

@@ -33,7 +33,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from apps.core.assets import assets_changed
-from apps.core.db import prepared_cursor
+from apps.core.db import prepared_cursor, statement_cache
 from apps.core.history import acting_user
 from apps.core.permissions import Action
 from apps.experiments.errors import (
@@ -804,18 +804,23 @@ def _metrics_write_in_one_statement(run: Run, metrics: list[Metric_]) -> None:
     transaction the setting would outlive the statement, so there it is never changed.
     """
     rows, latest = _metric_rows(run, metrics)
-    points_sql, points_params = _values_insert_sql(Metric, METRIC_COLUMNS, rows)
-    latest_sql, latest_params = _latest_metrics_upsert_sql(run.pk, latest)
-    if settings.METRICS_SYNCHRONOUS_COMMIT or connection.in_atomic_block:
-        sql = f"WITH points AS ({points_sql} ON CONFLICT DO NOTHING) {latest_sql}"
-    else:
-        # Data-modifying WITH queries always run; the main query sets the commit mode.
-        sql = (
-            f"WITH points AS ({points_sql} ON CONFLICT DO NOTHING), latest AS ({latest_sql}) "
-            "SELECT set_config('synchronous_commit', 'off', true)"
-        )
+    synchronous = settings.METRICS_SYNCHRONOUS_COMMIT or connection.in_atomic_block
+    sql = _one_statement_sql(len(rows), len(latest), synchronous)
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [*points_params, *latest_params])
+        cursor.execute(sql, [*_flat(rows), *_latest_metrics_params(run.pk, latest)])
+
+
+@statement_cache
+def _one_statement_sql(points: int, keys: int, synchronous: bool) -> str:
+    points_sql = _values_insert_sql(Metric, tuple(METRIC_COLUMNS), points)
+    latest_sql = _latest_metrics_upsert_sql(keys)
+    if synchronous:
+        return f"WITH points AS ({points_sql} ON CONFLICT DO NOTHING) {latest_sql}"
+    # Data-modifying WITH queries always run; the main query sets the commit mode.
+    return (
+        f"WITH points AS ({points_sql} ON CONFLICT DO NOTHING), latest AS ({latest_sql}) "
+        "SELECT set_config('synchronous_commit', 'off', true)"
+    )
 
 
 # From this many rows, PostgreSQL inserts try without ON CONFLICT first (see below).
@@ -836,7 +841,7 @@ def _insert_ignoring_duplicates(
         return
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            sql, _ = _values_insert_sql(model, columns, rows[:1])
+            sql = _values_insert_sql(model, tuple(columns), 1)
             cursor.executemany(sql + " ON CONFLICT DO NOTHING", rows)
             return
         if pg_types is not None:  # one array per column: 6 parameters for any number of rows
@@ -855,8 +860,10 @@ def _insert_ignoring_duplicates(
             return
         chunk = max(1, 60000 // len(columns))
         for start in range(0, len(rows), chunk):
-            sql, params = _values_insert_sql(model, columns, rows[start : start + chunk])
-            cursor.execute(sql + " ON CONFLICT DO NOTHING", params)
+            part = rows[start : start + chunk]
+            cursor.execute(
+                _values_insert_sql(model, tuple(columns), len(part)) + " ON CONFLICT DO NOTHING", _flat(part)
+            )
 
 
 def _table_and_columns(model, columns: list[str]) -> str:
@@ -873,11 +880,15 @@ def _copy_rows(cursor, model, columns: list[str], rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def _values_insert_sql(model, columns: list[str], rows: list[tuple]) -> tuple[str, list]:
-    """An INSERT of rows as one VALUES list (its text, hence its prepared plan, follows their number)."""
+@statement_cache
+def _values_insert_sql(model, columns: tuple[str, ...], rows: int) -> str:
+    """An INSERT of `rows` rows in one VALUES list (its text, hence its prepared plan, follows `rows`)."""
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = f"INSERT INTO {_table_and_columns(model, columns)} VALUES {', '.join([row] * len(rows))}"  # noqa: S608
-    return sql, [value for values in rows for value in values]
+    return f"INSERT INTO {_table_and_columns(model, list(columns))} VALUES {', '.join([row] * rows)}"  # noqa: S608
+
+
+def _flat(rows: list[tuple]) -> list:
+    return [value for values in rows for value in values]
 
 
 def _unnest_insert_sql(model, columns: list[str], rows: list[tuple], pg_types: list[str]) -> tuple[str, list]:
@@ -889,13 +900,21 @@ def _unnest_insert_sql(model, columns: list[str], rows: list[tuple], pg_types: l
 
 def _latest_metrics_upsert(run_pk: int, latest: dict[str, tuple]) -> None:
     """One statement: insert each key's latest point, or replace the stored one if this one is newer."""
-    sql, params = _latest_metrics_upsert_sql(run_pk, latest)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_latest_metrics_upsert_sql(len(latest)), _latest_metrics_params(run_pk, latest))
 
 
-def _latest_metrics_upsert_sql(run_pk: int, latest: dict[str, tuple]) -> tuple[str, list]:
-    """Insert each key's latest point, or replace the stored one if this one is newer.
+def _latest_metrics_params(run_pk: int, latest: dict[str, tuple]) -> list:
+    return [
+        value
+        for key, (step, timestamp, stored, is_nan) in latest.items()
+        for value in (run_pk, key, stored, timestamp, step, is_nan)
+    ]
+
+
+@statement_cache
+def _latest_metrics_upsert_sql(keys: int) -> str:
+    """Insert the latest point of each of `keys` keys, or replace the stored one if this one is newer.
 
     MLflow's rule: the latest point is the greatest (step, timestamp, value). The condition sits
     in the upsert itself, so concurrent writers cannot overwrite a newer point with an older one.
@@ -904,20 +923,15 @@ def _latest_metrics_upsert_sql(run_pk: int, latest: dict[str, tuple]) -> tuple[s
     table = quote(LatestMetric._meta.db_table)
     columns = ["run_id", "key", "value", "timestamp", "step", "is_nan"]
     quoted = [quote(column) for column in columns]
-    values = []
-    params: list = []
-    for key, (step, timestamp, value, is_nan) in latest.items():
-        values.append("(%s, %s, %s, %s, %s, %s)")
-        params.extend([run_pk, key, value, timestamp, step, is_nan])
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * keys)
     step_c, time_c, value_c = quote("step"), quote("timestamp"), quote("value")
-    sql = (
-        f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {', '.join(values)} "  # noqa: S608 - names from the model
+    return (
+        f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {values} "  # noqa: S608 - names from the model
         f"ON CONFLICT ({quote('run_id')}, {quote('key')}) DO UPDATE SET "
         + ", ".join(f"{column} = excluded.{column}" for column in quoted[2:])
         + f" WHERE (excluded.{step_c}, excluded.{time_c}, excluded.{value_c}) > "
         f"({table}.{step_c}, {table}.{time_c}, {table}.{value_c})"
     )
-    return sql, params
 
 
 def run_metrics_log(*, run: Run, by, metrics: Iterable[Sequence]) -> None:
