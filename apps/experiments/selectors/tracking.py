@@ -560,7 +560,7 @@ def run_parts(run_pks: list[int]) -> dict[int, RunParts]:
             joined_params,
         ),
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # the same five texts for every page: planned once
         for name, (sql, params) in statements.items():
             cursor.execute(sql, params)
             for row in cursor.fetchall():
@@ -642,7 +642,7 @@ def _run_info_rows(statement: tuple[str, tuple] | None) -> list[RunInfoRow]:
     if statement is None:
         return []
     width = len(RunInfoRow._fields)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # a client paging through a search plans it once
         cursor.execute(statement[0], list(statement[1]))
         return [RunInfoRow(*row[:width]) for row in cursor.fetchall()]
 
