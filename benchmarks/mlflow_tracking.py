@@ -272,9 +272,16 @@ def child_atrium_preload(database_url: str, runs: int, points: int) -> dict:
             f"INSERT INTO {tag_table} (run_id, key, value) VALUES (%s, %s, %s)",  # noqa: S608
             [(ids[run_uuid], key, value) for run_uuid, tags in tag_rows for key, value in tags],
         )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    # Statistics for the planner, and the bulk load written through to the tables (a checkpoint),
+    # as MLflow's SQLite (a rollback journal) has it on commit: otherwise the first round's writes
+    # pay for the preload's checkpoint (PostgreSQL's log_batch ran at 1.6× MLflow's in that round,
+    # 3.2–3.4× in the next two).
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute("ANALYZE")
+            cursor.execute("CHECKPOINT")
+        else:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return {"experiment_id": experiment.pk, "seconds": time.perf_counter() - started, "points": len(rows)}
 
 
