@@ -32,17 +32,28 @@
 
   // The MLflow client prints links into its own UI ("View run at <tracking URI>/#/experiments/5/
   // runs/<run id>"). The fragment never reaches the server, so the home page forwards such a link
-  // to Atrium's page for the run, the experiment or the registered model.
-  function forwardMlflowLink() {
-    if (window.location.pathname !== "/") return;
-    var hash = window.location.hash;
+  // to Atrium's page for the run, the experiment or the registered model; signed out, the link
+  // lands on the sign-in page (browsers keep the fragment across the redirect), which then
+  // signs in to that page rather than to the home page.
+  function mlflowLinkTarget(hash) {
     var run = hash.match(/^#\/experiments\/\d+\/runs\/([0-9a-f]{32})/);
     var experiment = hash.match(/^#\/experiments\/(\d+)\/?$/);
     var model = hash.match(/^#\/models\/([^/?]+)/);
-    if (run) window.location.replace("/experiments/runs/" + run[1] + "/");
-    else if (experiment) window.location.replace("/experiments/" + experiment[1] + "/");
-    else if (model) window.location.replace("/models/?q=" + encodeURIComponent(decodeURIComponent(model[1])));
+    if (run) return "/experiments/runs/" + run[1] + "/";
+    if (experiment) return "/experiments/" + experiment[1] + "/";
+    if (model) return "/models/?q=" + encodeURIComponent(decodeURIComponent(model[1]));
+    return null;
   }
-  forwardMlflowLink();
+  function forwardMlflowLink() {
+    var target = mlflowLinkTarget(window.location.hash);
+    if (!target) return;
+    if (window.location.pathname === "/") {
+      window.location.replace(target);
+      return;
+    }
+    var next = document.querySelector("form input[name=next]");
+    if (next && (next.value === "" || next.value === "/")) next.value = target;
+  }
+  document.addEventListener("DOMContentLoaded", forwardMlflowLink);
   window.addEventListener("hashchange", forwardMlflowLink);
 })();

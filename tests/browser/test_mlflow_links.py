@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_navigation import sign_in
+from tests.browser.test_navigation import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,3 +35,15 @@ def test_mlflow_run_experiment_and_model_links_forward_to_atriums_pages(page, li
 
     page.goto(f"{live_server.url}/#/not-mlflow")  # any other fragment stays on the home page
     expect(page).to_have_url(f"{live_server.url}/#/not-mlflow")
+
+
+def test_a_signed_out_mlflow_link_signs_in_to_the_run(page, live_server, run, alice):
+    """Signed out, the link goes through the sign-in page and then to the run, not the home page."""
+    page.goto(f"{live_server.url}/#/experiments/{run.experiment.pk}/runs/{run.uuid}")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.locator("input[name=next]")).to_have_value(f"/experiments/runs/{run.uuid}/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#sign-in")
+    expect(page).to_have_url(f"{live_server.url}/experiments/runs/{run.uuid}/")
+    expect(page.locator("h1, h2").first).to_contain_text("gbm-depth-3")
