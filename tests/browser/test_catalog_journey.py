@@ -175,6 +175,8 @@ def test_a_new_user_registers_syncs_profiles_searches_gets_access_and_follows_li
 
     # bob now opens the dataset and follows its lineage.
     bob_page.reload()
+    # The bell is swapped in by htmx right after load: a click on the link it replaces is lost.
+    bob_page.wait_for_load_state("networkidle")
     bob_page.get_by_role("link", name="Notifications").click()
     expect(bob_page).to_have_url(re.compile(r"/notifications/"))
     shoot_page(bob_page, screenshot_dir, "journey-21-bob-notifications")
