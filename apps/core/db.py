@@ -111,3 +111,15 @@ def instance_from_row(model, values):
             value = converter(value, column, connection)
         converted[position] = value
     return model.from_db(connection.alias, attnames, converted)
+
+
+@functools.cache
+def _in_field_order(model, names: tuple[str, ...]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields if field.attname in names]
+
+
+def instance_from_fields(model, loaded: dict):
+    """A model instance with only `loaded` (attribute name → database value, already converted)
+    loaded; the other fields are deferred, as with `QuerySet.only`."""
+    names = _in_field_order(model, tuple(loaded))
+    return model.from_db(connection.alias, names, [loaded[name] for name in names])

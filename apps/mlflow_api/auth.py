@@ -143,31 +143,34 @@ def _basic_user(encoded: str):
     return user
 
 
-def bearer_token(request) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, None for any other or none; raises
-    UNAUTHENTICATED for a header too long to be one."""
+def _authorization(request) -> tuple[str, str]:
+    """The `Authorization` header's scheme (lower case) and credentials, ("", "") for none; raises
+    UNAUTHENTICATED for a header too long to hold credentials."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if len(header) > MAX_HEADER_LENGTH:
         raise _unauthenticated("Malformed Authorization header: too long.")
     scheme, _, credentials = header.strip().partition(" ")
-    credentials = credentials.strip()
-    return credentials if scheme.lower() == "bearer" and credentials else None
+    return scheme.lower(), credentials.strip()
+
+
+def bearer_token(request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, None for any other or none; raises
+    UNAUTHENTICATED for a header too long to be one."""
+    scheme, credentials = _authorization(request)
+    return credentials if scheme == "bearer" and credentials else None
 
 
 def request_user(request):
     """The authenticated, active user of an MLflow API request; raises UNAUTHENTICATED otherwise."""
-    token = bearer_token(request)
-    if token is not None:
-        user = token_user(token)
+    scheme, credentials = _authorization(request)
+    if scheme == "bearer" and credentials:
+        user = token_user(credentials)
         if user is None:
             raise _unauthenticated(INVALID_TOKEN_MESSAGE)
         return user
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header:
-        scheme, _, credentials = header.strip().partition(" ")
-        credentials = credentials.strip()
-        if scheme.lower() == "basic" and credentials:
-            return _basic_user(credentials)
+    if scheme == "basic" and credentials:
+        return _basic_user(credentials)
+    if request.META.get("HTTP_AUTHORIZATION"):  # with any such header, never the session
         raise _unauthenticated("Use 'Authorization: Bearer <token>' or Basic auth.")
     user = getattr(request, "user", None)
     if request.method in SAFE_METHODS and user is not None and user.is_authenticated and user.is_active:

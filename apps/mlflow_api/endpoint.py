@@ -21,7 +21,7 @@ import logging
 import math
 from collections.abc import Callable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
@@ -235,6 +235,9 @@ def mlflow_endpoint(
     (apps.experiments.selectors.tracking.run_get_for_logging) if the caller may take that action.
     """
     allowed = {method.upper() for method in methods}
+    if stream_body and run_action is not None:
+        # The run's id comes from the JSON body, which a streaming handler must leave unread.
+        raise ImproperlyConfigured("mlflow_endpoint: stream_body and run_action exclude each other.")
 
     def decorate(handler: Callable) -> Callable:
         @csrf_exempt

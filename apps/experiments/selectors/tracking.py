@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from apps.core.db import prepared_cursor, statement_cache
+from apps.core.db import instance_from_fields, prepared_cursor, statement_cache
 from apps.core.permissions import Action, role_may
 from apps.experiments.errors import PERMISSION_DENIED, TrackingError, invalid, not_found
 from apps.experiments.models import (
@@ -371,14 +370,7 @@ def run_for_logging(*, user, run_id: str, row: tuple | None, action: str = Actio
     ):
         raise TrackingError(f"You may view but not change run {run_id}.", PERMISSION_DENIED)
     loaded = {"id": pk, "uuid": uuid, "name": name, "lifecycle_stage": stage, "experiment_id": experiment_id}
-    names = _in_field_order(Run, tuple(loaded))
-    return Run.from_db(connection.alias, names, [loaded[name] for name in names])
-
-
-@functools.cache
-def _in_field_order(model, names: tuple[str, ...]) -> list[str]:
-    """`names` in the model's field order, as Model.from_db takes a partial row."""
-    return [field.attname for field in model._meta.concrete_fields if field.attname in names]
+    return instance_from_fields(Run, loaded)
 
 
 def run_get(*, user, run_id: str, action: str = Action.VIEW, prefetch: bool = False) -> Run:

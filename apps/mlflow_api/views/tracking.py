@@ -369,6 +369,10 @@ def metrics_get_history_bulk_interval(request, args: Args) -> dict:
 
 
 ROUTES: list[tuple] = [
+    # The routes a training loop calls at every step come first: Django tries routes in order.
+    ("runs/log-metric", runs_log_metric, "runs-log-metric"),
+    ("runs/log-batch", runs_log_batch, "runs-log-batch"),
+    ("metrics/get-history", metrics_get_history, "metrics-get-history"),
     ("experiments/create", experiments_create, "experiments-create"),
     ("experiments/get", experiments_get, "experiments-get"),
     ("experiments/get-by-name", experiments_get_by_name, "experiments-get-by-name"),
@@ -384,13 +388,10 @@ ROUTES: list[tuple] = [
     ("runs/delete", runs_delete, "runs-delete"),
     ("runs/restore", runs_restore, "runs-restore"),
     ("runs/search", runs_search, "runs-search"),
-    ("runs/log-metric", runs_log_metric, "runs-log-metric"),
     ("runs/log-parameter", runs_log_parameter, "runs-log-parameter"),
-    ("runs/log-batch", runs_log_batch, "runs-log-batch"),
     ("runs/set-tag", runs_set_tag, "runs-set-tag"),
     ("runs/delete-tag", runs_delete_tag, "runs-delete-tag"),
     ("runs/log-inputs", runs_log_inputs, "runs-log-inputs"),
-    ("metrics/get-history", metrics_get_history, "metrics-get-history"),
     (
         "metrics/get-history-bulk-interval",
         metrics_get_history_bulk_interval,
