@@ -16,7 +16,9 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.core.db import instance_from_row, model_columns, prepared_cursor, statement_cache
+from apps.core.permissions import Action
 from apps.experiments.selectors import tracking as tracking_selectors
+from apps.experiments.services import tracking as tracking_services
 from apps.mlflow_api.errors import UNAUTHENTICATED, MlflowError
 from apps.teams.models import PersonalAccessToken
 from apps.teams.services import TOKEN_PREFIX, token_digest
@@ -98,19 +100,42 @@ def token_user_with_run(raw_token: str, run_id: str, action: str):
     """`token_user` and `run_get_for_logging` in one statement: (user, run), for the routes the
     client calls most (log-metric, log-batch, get-history). UNAUTHENTICATED for an unusable token;
     the run's errors are `run_for_logging`'s."""
+    user, run, _ = _token_user_with_run(raw_token, run_id, action)
+    return user, run
+
+
+def token_user_with_run_logging(raw_token: str, run_id: str, metrics: list[tuple]):
+    """`token_user_with_run` for changing the run, whose statement also logs `metrics` (the points
+    as the client sent them) where it can: (user, run, logged).
+
+    On PostgreSQL, the statement that reads the caller and the run writes the points too when
+    the row plainly lets the caller change the run (`run_change_guard_sql`): one round trip for a
+    training step's log_metric instead of two. Where it cannot (another database, a point the
+    ordinary way would refuse, a caller only an explicit grant lets in), nothing is written and
+    `logged` is False: the caller logs them the ordinary way, which decides and reports as ever.
+    """
+    return _token_user_with_run(raw_token, run_id, Action.CHANGE, metrics)
+
+
+def _token_user_with_run(raw_token: str, run_id: str, action: str, metrics: list[tuple] | None = None):
     if not _token_usable(raw_token):
         raise _unauthenticated(INVALID_TOKEN_MESSAGE)
     if not tracking_selectors.run_id_plausible(run_id):
         user = token_user(raw_token)
         if user is None:
             raise _unauthenticated(INVALID_TOKEN_MESSAGE)
-        return user, tracking_selectors.run_get_for_logging(user=user, run_id=run_id, action=action)
+        return user, tracking_selectors.run_get_for_logging(user=user, run_id=run_id, action=action), False
+    columns = tracking_selectors.RUN_ACCESS_COLUMNS
+    if metrics is not None:
+        columns += f", r.id AS run_pk, {tracking_selectors.run_change_guard_sql()} AS may_log"
     sql, params, now = _token_statement(
-        raw_token,
-        columns=tracking_selectors.RUN_ACCESS_COLUMNS,
-        joins=tracking_selectors.run_access_joins(),
-        params=(run_id,),
+        raw_token, columns=columns, joins=tracking_selectors.run_access_joins(), params=(run_id,)
     )
+    logging_statement = None
+    if metrics is not None:
+        logging_statement = tracking_services.metrics_log_with_access(sql, params, metrics)
+    if logging_statement is not None:
+        sql, params = logging_statement
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -118,10 +143,10 @@ def token_user_with_run(raw_token: str, run_id: str, action: str):
     user = _user_from_token_row(row, now, user_columns)
     if user is None:
         raise _unauthenticated(INVALID_TOKEN_MESSAGE)
-    run = tracking_selectors.run_for_logging(
-        user=user, run_id=run_id, row=row[user_columns + 2 :], action=action
-    )
-    return user, run
+    access = row[user_columns + 2 :]
+    run = tracking_selectors.run_for_logging(user=user, run_id=run_id, row=access, action=action)
+    logged = logging_statement is not None and bool(access[tracking_selectors.RUN_ACCESS_WIDTH + 1])
+    return user, run, logged
 
 
 def _basic_user(encoded: str):

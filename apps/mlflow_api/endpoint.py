@@ -28,9 +28,10 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.history import acting_user
+from apps.core.permissions import Action
 from apps.experiments.errors import TrackingError
 from apps.experiments.selectors import tracking as tracking_selectors
-from apps.mlflow_api.auth import bearer_token, request_user, token_user_with_run
+from apps.mlflow_api.auth import bearer_token, request_user, token_user_with_run, token_user_with_run_logging
 from apps.mlflow_api.errors import (
     BAD_REQUEST,
     INTERNAL_ERROR,
@@ -204,28 +205,39 @@ def _json_response(result: dict) -> HttpResponse:
     return HttpResponse(body, content_type="application/json")
 
 
-def _caller_args_and_run(request, action: str):
-    """The caller, the arguments and the run they name (which the caller may take `action` on).
+def _caller_args_and_run(request, action: str, logs_metrics: Callable | None) -> tuple:
+    """The caller, the arguments, the run they name (which the caller may take `action` on), the
+    metric points the route logs (`logs_metrics(args)`, or None) and whether they are logged.
 
     With a bearer token, the token and the run are read in one statement: the routes the client
-    calls most (one log-metric per training step) save a round trip to the database.
+    calls most (one log-metric per training step) save a round trip to the database; where it can,
+    that statement logs the route's metric points too (`token_user_with_run_logging`).
     """
     token = bearer_token(request)
     try:
         args = parse_args(request)
         run_id = args.run_id()
+        metrics = logs_metrics(args) if logs_metrics is not None else None
     except MlflowError:
         request_user(request)  # a caller who is not signed in learns that first, and nothing more
         raise
     if token is None:
         user = request_user(request)
-        return user, args, tracking_selectors.run_get_for_logging(user=user, run_id=run_id, action=action)
-    user, run = token_user_with_run(token, run_id, action)
-    return user, args, run
+        run = tracking_selectors.run_get_for_logging(user=user, run_id=run_id, action=action)
+        return user, args, run, metrics, False
+    if metrics is None:
+        user, run = token_user_with_run(token, run_id, action)
+        return user, args, run, None, False
+    user, run, logged = token_user_with_run_logging(token, run_id, metrics)
+    return user, args, run, metrics, logged
 
 
 def mlflow_endpoint(
-    *methods: str, atomic: bool = True, stream_body: bool = False, run_action: str | None = None
+    *methods: str,
+    atomic: bool = True,
+    stream_body: bool = False,
+    run_action: str | None = None,
+    logs_metrics: Callable | None = None,
 ) -> Callable:
     """Make `handler(request, args, **kwargs) -> dict | HttpResponse` an MLflow route (see module doc).
 
@@ -233,11 +245,17 @@ def mlflow_endpoint(
     uploads); its arguments then come from the query string only. `run_action` (an Action) makes
     it `handler(request, args, run)`: the run the arguments name (`run_id`), loaded for logging
     (apps.experiments.selectors.tracking.run_get_for_logging) if the caller may take that action.
+    `logs_metrics` (with `run_action=Action.CHANGE`) names the metric points the route logs, as
+    `logs_metrics(args) -> [(key, value, timestamp, step)]`; the handler then takes
+    `(request, args, run, metrics, logged)` and logs `metrics` itself unless `logged` says the
+    statement that read the caller and the run has already written them.
     """
     allowed = {method.upper() for method in methods}
     if stream_body and run_action is not None:
         # The run's id comes from the JSON body, which a streaming handler must leave unread.
         raise ImproperlyConfigured("mlflow_endpoint: stream_body and run_action exclude each other.")
+    if logs_metrics is not None and run_action != Action.CHANGE:
+        raise ImproperlyConfigured("mlflow_endpoint: logs_metrics needs run_action=Action.CHANGE.")
 
     def decorate(handler: Callable) -> Callable:
         @csrf_exempt
@@ -250,8 +268,10 @@ def mlflow_endpoint(
                     user = request_user(request)
                     args = parse_args(request, stream_body=stream_body)
                 else:
-                    user, args, run = _caller_args_and_run(request, run_action)
+                    user, args, run, metrics, logged = _caller_args_and_run(request, run_action, logs_metrics)
                     kwargs["run"] = run
+                    if logs_metrics is not None:
+                        kwargs.update(metrics=metrics, logged=logged)
                 request.mlflow_user = user
                 with acting_user(user):
                     if atomic:

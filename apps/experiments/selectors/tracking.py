@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from apps.core.db import instance_from_fields, prepared_cursor, statement_cache
-from apps.core.permissions import Action, role_may
+from apps.core.permissions import Action, role_may, roles_allowed
 from apps.experiments.errors import PERMISSION_DENIED, TrackingError, invalid, not_found
 from apps.experiments.models import (
     Experiment,
@@ -320,6 +320,7 @@ def _experiment_allows(
 RUN_ACCESS_COLUMNS = (
     "r.id, r.uuid, r.name, r.lifecycle_stage, r.experiment_id, e.team_id, e.visibility, m.role"
 )
+RUN_ACCESS_WIDTH = 8
 
 
 @statement_cache
@@ -331,6 +332,28 @@ def run_access_joins() -> str:
         f"LEFT JOIN {quote(Run._meta.db_table)} r ON r.uuid = %s "
         f"LEFT JOIN {quote(Experiment._meta.db_table)} e ON e.id = r.experiment_id "
         f"LEFT JOIN {quote(Membership._meta.db_table)} m ON m.team_id = e.team_id AND m.user_id = u.id"
+    )
+
+
+@statement_cache
+def run_change_guard_sql() -> str:
+    """A condition on a row of `run_access_joins` (and its caller `u`) that holds only where
+    `run_for_logging(action=CHANGE)` lets the caller change the run and the run takes writes: an
+    active run, and a superuser or a member of the run's team whose role may change its assets.
+
+    It is the rule's common cases only, never more: what the rule decides with a query (explicit
+    grants) is false here, and is decided by `run_for_logging` as ever. A statement may write to
+    the run under this condition in the same round trip as it reads the row (see
+    apps.mlflow_api.auth.token_user_with_run_logging).
+    """
+    quote = connection.ops.quote_name
+    roles = roles_allowed(Action.CHANGE)
+    if not all(role.isidentifier() and role.islower() for role in roles + [LifecycleStage.ACTIVE]):
+        raise ValueError("Roles and stages are written into the statement: plain lower-case names only.")
+    listed = ", ".join(f"'{role}'" for role in roles)
+    return (
+        f"COALESCE(r.lifecycle_stage = '{LifecycleStage.ACTIVE}' "
+        f"AND (u.{quote('is_superuser')} OR m.role IN ({listed})), FALSE)"
     )
 
 
@@ -358,11 +381,11 @@ def run_get_for_logging(*, user, run_id: str, action: str = Action.CHANGE) -> Ru
 
 
 def run_for_logging(*, user, run_id: str, row: tuple | None, action: str = Action.CHANGE) -> Run:
-    """The run of a row of RUN_ACCESS_COLUMNS if `user` may take `action` on it; raises otherwise:
+    """The run of a row starting with RUN_ACCESS_COLUMNS if `user` may take `action` on it; raises otherwise:
     RESOURCE_DOES_NOT_EXIST when there is no such run or the user may not see it."""
     if row is None or row[0] is None or not user.is_active:
         raise not_found(f"Run with id={run_id} not found")
-    pk, uuid, name, stage, experiment_id, team_id, visibility, role = row
+    pk, uuid, name, stage, experiment_id, team_id, visibility, role = row[:RUN_ACCESS_WIDTH]
     if not _experiment_allows(user, experiment_id, team_id, visibility, role, Action.VIEW):
         raise not_found(f"Run with id={run_id} not found")
     if action != Action.VIEW and not _experiment_allows(

@@ -769,19 +769,26 @@ METRIC_COLUMNS = ["run_id", "key", "value", "timestamp", "step", "is_nan"]
 METRIC_PG_TYPES = ["bigint", "varchar", "float8", "bigint", "bigint", "boolean"]
 
 
-def _metric_rows(run: Run, metrics: list[Metric_]) -> tuple[list[tuple], dict[str, tuple]]:
-    """The rows to store (duplicates dropped, order kept) and each key's latest point among them."""
-    rows = {}
+def _metric_points(metrics: list[Metric_]) -> tuple[list[tuple], dict[str, tuple]]:
+    """`(key, stored value, timestamp, step, is_nan)` of each point (duplicates dropped, order kept)
+    and each key's latest point among them as `(step, timestamp, stored value, is_nan)`."""
+    points = {}
     latest: dict[str, tuple] = {}
-    run_pk = run.pk
     for key, value, timestamp, step in metrics:
         is_nan, stored = sanitize_metric_value(value)
-        rows[(run_pk, key, stored, timestamp, step, is_nan)] = None
+        points[(key, stored, timestamp, step, is_nan)] = None
         candidate = (step, timestamp, stored, is_nan)
         current = latest.get(key)
         if current is None or candidate[:3] > current[:3]:
             latest[key] = candidate
-    return list(rows), latest
+    return list(points), latest
+
+
+def _metric_rows(run: Run, metrics: list[Metric_]) -> tuple[list[tuple], dict[str, tuple]]:
+    """The rows to store (`_metric_points` with the run first) and each key's latest point."""
+    points, latest = _metric_points(metrics)
+    run_pk = run.pk
+    return [(run_pk, *point) for point in points], latest
 
 
 def _metrics_write(run: Run, metrics: list[Metric_]) -> None:
@@ -914,23 +921,78 @@ def _latest_metrics_params(run_pk: int, latest: dict[str, tuple]) -> list:
 
 @statement_cache
 def _latest_metrics_upsert_sql(keys: int) -> str:
-    """Insert the latest point of each of `keys` keys, or replace the stored one if this one is newer.
+    """Insert the latest point of each of `keys` keys, or replace the stored one if this one is newer."""
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * keys)
+    return _latest_metrics_upsert_from(f"VALUES {values}")
+
+
+def _latest_metrics_upsert_from(source: str) -> str:
+    """The latest points of `source` (a VALUES list or a query of rows in METRIC_COLUMNS' order)
+    inserted, or replacing the stored ones where newer.
 
     MLflow's rule: the latest point is the greatest (step, timestamp, value). The condition sits
     in the upsert itself, so concurrent writers cannot overwrite a newer point with an older one.
     """
     quote = connection.ops.quote_name
     table = quote(LatestMetric._meta.db_table)
-    columns = ["run_id", "key", "value", "timestamp", "step", "is_nan"]
-    quoted = [quote(column) for column in columns]
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * keys)
+    quoted = [quote(column) for column in METRIC_COLUMNS]
     step_c, time_c, value_c = quote("step"), quote("timestamp"), quote("value")
     return (
-        f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {values} "  # noqa: S608 - names from the model
+        f"INSERT INTO {table} ({', '.join(quoted)}) {source} "  # noqa: S608 - names from the model
         f"ON CONFLICT ({quote('run_id')}, {quote('key')}) DO UPDATE SET "
         + ", ".join(f"{column} = excluded.{column}" for column in quoted[2:])
         + f" WHERE (excluded.{step_c}, excluded.{time_c}, excluded.{value_c}) > "
         f"({table}.{step_c}, {table}.{time_c}, {table}.{value_c})"
+    )
+
+
+def metrics_log_with_access(
+    access_sql: str, access_params: list, metrics: Iterable[Sequence]
+) -> tuple[str, list] | None:
+    """PostgreSQL: `access_sql` (a statement reading at most one row, whose last two columns are a
+    run's id, `run_pk`, and whether its caller may log to it, `may_log`) made to also log `metrics`
+    to that run when `may_log` holds, in the same statement: one round trip where reading the
+    caller's access and then writing take two (a training loop sends one point per step).
+
+    Returns the statement and its parameters, or None where this does not apply: another
+    database, many points (`OPTIMISTIC_INSERT_ROWS`), or a point `run_metrics_log` would refuse
+    (the ordinary way then reports it, after the run's own errors, as ever). The statement's row
+    is `access_sql`'s; when `may_log` is false nothing was written. As `run_metrics_log`, it
+    commits without waiting for its WAL flush unless `METRICS_SYNCHRONOUS_COMMIT` is on or it
+    runs inside a transaction.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        checked = _validated_metrics(metrics, path="")
+    except TrackingError:
+        return None
+    if not checked or len(checked) >= OPTIMISTIC_INSERT_ROWS:
+        return None
+    points, latest = _metric_points(checked)
+    latest_rows = [
+        (key, stored, timestamp, step, is_nan) for key, (step, timestamp, stored, is_nan) in latest.items()
+    ]
+    synchronous = settings.METRICS_SYNCHRONOUS_COMMIT or connection.in_atomic_block
+    sql = _metrics_with_access_sql(access_sql, len(points), len(latest_rows), synchronous)
+    return sql, [*access_params, *_flat(points), *_flat(latest_rows)]
+
+
+@statement_cache
+def _metrics_with_access_sql(access_sql: str, points: int, keys: int, synchronous: bool) -> str:
+    casts = "(" + ", ".join(f"%s::{kind}" for kind in METRIC_PG_TYPES[1:]) + ")"
+
+    def rows_of(count: int) -> str:
+        values = ", ".join([casts] * count)
+        return f"SELECT access.run_pk, v.* FROM access, (VALUES {values}) AS v WHERE access.may_log"  # noqa: S608
+
+    metric_table = _table_and_columns(Metric, METRIC_COLUMNS)
+    commit = "" if synchronous else ", set_config('synchronous_commit', 'off', true)"
+    return (
+        f"WITH access AS ({access_sql}), "  # noqa: S608 - names from the models, values as parameters
+        f"points AS (INSERT INTO {metric_table} {rows_of(points)} ON CONFLICT DO NOTHING), "
+        f"latest AS ({_latest_metrics_upsert_from(rows_of(keys))}) "
+        f"SELECT access.*{commit} FROM access"
     )
 
 

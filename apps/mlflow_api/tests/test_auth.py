@@ -4,13 +4,19 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apps.core.permissions import Action
 from apps.experiments.errors import TrackingError
 from apps.experiments.selectors.tracking import run_get_for_logging
 from apps.experiments.services.tracking import experiment_create, run_create
-from apps.mlflow_api.auth import INVALID_TOKEN_MESSAGE, token_user, token_user_with_run
+from apps.mlflow_api.auth import (
+    INVALID_TOKEN_MESSAGE,
+    token_user,
+    token_user_with_run,
+    token_user_with_run_logging,
+)
 from apps.mlflow_api.errors import PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, UNAUTHENTICATED, MlflowError
 from apps.teams.models import PersonalAccessToken
 from apps.teams.services import token_authenticate, token_issue, token_revoke
@@ -97,6 +103,73 @@ def test_the_token_with_the_run_in_one_statement_decides_as_the_two_lookups(
         assert token_user_with_run(tokens["alice"], private.uuid, Action.CHANGE)[1].pk == private.pk
 
 
+def test_logging_with_the_lookup_writes_exactly_where_the_ordinary_way_would(
+    alice, ann, bob, olivia, root, django_assert_num_queries
+):
+    """token_user_with_run_logging (log-metric's one statement) against the lookup then
+    run_metrics_log: the same outcome and the same stored points for each role, a superuser,
+    another team, an internal experiment, an explicit grant, a deleted run and a bad point; and
+    the point written by the lookup's statement only where the rule plainly allows it."""
+    from guardian.shortcuts import assign_perm
+
+    from apps.experiments.models import Metric
+    from apps.experiments.services.tracking import run_delete, run_metrics_log
+
+    private = run_create(experiment=experiment_create(by=alice, name="Private"), by=alice)
+    internal = run_create(
+        experiment=experiment_create(by=alice, name="Internal", visibility="internal"), by=alice
+    )
+    deleted = run_delete(run=run_create(experiment=private.experiment, by=alice), by=alice)
+    granted = run_create(experiment=experiment_create(by=alice, name="Granted"), by=alice)
+    assign_perm("experiments.change_experiment", bob, granted.experiment)
+    tokens = {user.username: token_issue(user=user, name="t")[1] for user in (alice, ann, bob, olivia, root)}
+
+    def with_the_lookup(raw, run_id, point):
+        user, run, logged = token_user_with_run_logging(raw, run_id, [point])
+        if logged:
+            logged_for.add((user.username, run.pk))
+        else:  # as the log-metric view does
+            run_metrics_log(run=run, by=user, metrics=[point])
+
+    def the_ordinary_way(raw, run_id, point):
+        user, run = token_user_with_run(raw, run_id, Action.CHANGE)
+        run_metrics_log(run=run, by=user, metrics=[point])
+
+    def outcome(call, *args):
+        try:
+            call(*args)
+        except MlflowError as error:
+            return ("mlflow", error.error_code, error.message)
+        except TrackingError as error:
+            return ("tracking", error.code, error.message)
+        return ("ok",)
+
+    def stored(run, key):
+        return list(Metric.objects.filter(run=run, key=key).values_list("value", "timestamp", "step"))
+
+    logged_for = set()
+    for name, raw in tokens.items():
+        token_user(raw)  # the last use is touched once a minute: not in the compared calls
+        for run in (private, internal, deleted, granted):
+            for index, (value, timestamp) in enumerate([(0.5, 1_700_000_000_000), (0.5, -1)]):
+                key = f"{name}-{index}"
+                one = outcome(with_the_lookup, raw, run.uuid, (f"{key}-one", value, timestamp, 3))
+                other = outcome(the_ordinary_way, raw, run.uuid, (f"{key}-other", value, timestamp, 3))
+                same = [str(part).replace(f"{key}-one", key) for part in one]
+                assert same == [str(part).replace(f"{key}-other", key) for part in other], (name, run.name)
+                assert stored(run, f"{key}-one") == stored(run, f"{key}-other"), (name, run.name)
+    if connection.vendor == "postgresql":
+        # Members whose role may change the team's assets, and superusers, on an active run (not bob's
+        # explicit grant, nor the deleted run: those take the ordinary way).
+        assert logged_for == {
+            (name, run.pk) for name in ("alice", "olivia", "root") for run in (private, internal, granted)
+        }
+        with django_assert_num_queries(1):
+            assert token_user_with_run_logging(tokens["alice"], private.uuid, [("one", 1.0, 1, 1)])[2]
+    else:
+        assert logged_for == set()  # the lookup's statement writes on PostgreSQL only
+
+
 @pytest.mark.parametrize("route", ["runs/log-metric", "runs/log-batch", "runs/set-tag"])
 def test_the_hot_routes_answer_who_is_asking_before_what_is_wrong_with_the_request(client, alice, route):
     """A bad token is UNAUTHENTICATED whatever the body; a good one learns what the body lacks."""
@@ -116,5 +189,12 @@ def test_the_hot_routes_answer_who_is_asking_before_what_is_wrong_with_the_reque
     response = post(good, "{}")
     assert (response.status_code, response.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
     assert "run_id" in response.json()["message"]
-    response = post(good, json.dumps({"run_id": "0" * 32}))
+    complete = {"run_id": "0" * 32}
+    if route == "runs/log-metric":
+        # As MLflow's server: the point's own fields are checked before the run is looked up.
+        response = post(good, json.dumps(complete))
+        assert (response.status_code, response.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+        assert "key" in response.json()["message"]
+        complete.update(key="rmse", value=0.5, timestamp=1_700_000_000_000)
+    response = post(good, json.dumps(complete))
     assert (response.status_code, response.json()["error_code"]) == (404, RESOURCE_DOES_NOT_EXIST)

@@ -245,17 +245,23 @@ def runs_search(request, args: Args) -> dict:
     return result
 
 
-@mlflow_endpoint(
-    "POST", atomic=False, run_action=Action.CHANGE
-)  # one write statement (see run_metrics_log), atomic on its own
-def runs_log_metric(request, args: Args, run) -> dict:
-    metric = (
-        args.string("key", required=True),
-        args.number("value", required=True),
-        args.integer("timestamp", required=True),
-        args.integer("step", default=0),
-    )
-    services.run_metrics_log(run=run, by=request.mlflow_user, metrics=[metric])
+def _the_point(args: Args) -> list[tuple]:
+    return [
+        (
+            args.string("key", required=True),
+            args.number("value", required=True),
+            args.integer("timestamp", required=True),
+            args.integer("step", default=0),
+        )
+    ]
+
+
+# One write statement (see run_metrics_log), atomic on its own; with a bearer token on PostgreSQL,
+# the statement that reads the caller and the run writes the point too (see mlflow_endpoint).
+@mlflow_endpoint("POST", atomic=False, run_action=Action.CHANGE, logs_metrics=_the_point)
+def runs_log_metric(request, args: Args, run, metrics: list[tuple], logged: bool) -> dict:
+    if not logged:
+        services.run_metrics_log(run=run, by=request.mlflow_user, metrics=metrics)
     return {}
 
 
