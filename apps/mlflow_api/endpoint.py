@@ -246,9 +246,9 @@ def mlflow_endpoint(
     it `handler(request, args, run)`: the run the arguments name (`run_id`), loaded for logging
     (apps.experiments.selectors.tracking.run_get_for_logging) if the caller may take that action.
     `logs_metrics` (with `run_action=Action.CHANGE`) names the metric points the route logs, as
-    `logs_metrics(args) -> [(key, value, timestamp, step)]`; the handler then takes
-    `(request, args, run, metrics, logged)` and logs `metrics` itself unless `logged` says the
-    statement that read the caller and the run has already written them.
+    `logs_metrics(args) -> [(key, value, timestamp, step)]` (None: none this way); the handler then
+    takes `(request, args, run, metrics, logged)` and logs `metrics` itself unless `logged` says
+    the statement that read the caller and the run has already written them.
     """
     allowed = {method.upper() for method in methods}
     if stream_body and run_action is not None:

@@ -202,6 +202,40 @@ def test_a_single_log_metric_is_one_statement_and_no_transaction_on_postgresql(c
     assert (latest.value, latest.step) == (0.7, 1)
 
 
+def test_a_batch_of_metrics_alone_is_logged_as_a_single_point_and_one_with_params_in_a_transaction(
+    client, alice, runs
+):
+    """The fluent client's log_metrics at each step sends a small batch of metrics alone: one
+    statement on PostgreSQL, as a single log_metric; a batch with params keeps its transaction."""
+    _, made = runs
+    _, token = token_issue(user=alice, name="batches")
+
+    def batch(step: int, **extra):
+        metrics = [{"key": key, "value": step / 10, "timestamp": 7, "step": step} for key in ("acc", "f1")]
+        body = {"run_id": made[0].uuid, "metrics": metrics, **extra}
+        return client.post(
+            "/api/2.0/mlflow/runs/log-batch", json.dumps(body), content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )  # fmt: skip
+
+    assert batch(0).status_code == 200  # the token's last use is touched once a minute: not measured
+    with CaptureQueriesContext(connection) as alone:
+        assert batch(1).status_code == 200
+    with CaptureQueriesContext(connection) as with_params:
+        assert batch(2, params=[{"key": "lr", "value": "0.1"}]).status_code == 200
+    if connection.vendor == "postgresql":
+        # The route's (empty) atomic block is a savepoint inside the test's transaction; outside
+        # one it sends nothing (psycopg commits an idle connection without a round trip).
+        sql = [query["sql"].split()[0] for query in alone.captured_queries]
+        assert [word for word in sql if word not in {"SAVEPOINT", "RELEASE"}] == ["WITH"], sql
+        assert len(with_params.captured_queries) > 1
+    for key in ("acc", "f1"):
+        history, _ = metric_history(run=made[0], key=key)
+        assert [(row[1], row[3]) for row in history] == [(0.0, 0), (0.1, 1), (0.2, 2)]
+        assert made[0].latest_metrics.get(key=key).step == 2
+    assert made[0].params.get(key="lr").value == "0.1"
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's commit modes")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("synchronous", [False, True])

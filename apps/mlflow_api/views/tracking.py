@@ -272,15 +272,25 @@ def runs_log_parameter(request, args: Args, run) -> dict:
     return {}
 
 
-@mlflow_endpoint("POST", run_action=Action.CHANGE)
-def runs_log_batch(request, args: Args, run) -> dict:
-    services.run_batch_log(
-        run=run,
-        by=request.mlflow_user,
-        metrics=_metric_items(args),
-        params=_pairs(args, "params"),
-        tags=_pairs(args, "tags"),
-    )
+def _metrics_alone(args: Args) -> list[tuple] | None:
+    """The metrics of a batch of metrics alone (the fluent client's `log_metrics` at each step),
+    logged like a single point (see runs_log_metric); a batch with params or tags is None: it keeps
+    its one transaction."""
+    if args.list("params") or args.list("tags"):
+        return None
+    return _metric_items(args)
+
+
+@mlflow_endpoint("POST", run_action=Action.CHANGE, logs_metrics=_metrics_alone)
+def runs_log_batch(request, args: Args, run, metrics: list[tuple] | None, logged: bool) -> dict:
+    if not logged:
+        services.run_batch_log(
+            run=run,
+            by=request.mlflow_user,
+            metrics=metrics if metrics is not None else _metric_items(args),
+            params=_pairs(args, "params"),
+            tags=_pairs(args, "tags"),
+        )
     return {}
 
 
