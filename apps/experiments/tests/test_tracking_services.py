@@ -356,3 +356,29 @@ def test_environment_capture_names_python_and_packages():
     environment = run_environment_capture()
     assert environment["python"].count(".") == 2
     assert "django" in environment["packages"]
+
+
+def test_deleting_a_run_for_good_deletes_its_points_though_the_database_does_not_check_them(alice):
+    """Metric.run has no constraint in the database (a check per point doubled a batch's cost);
+    the ORM's cascade is what removes a run's points, here and when its experiment goes."""
+    experiment = experiment_create(by=alice, name="Gone")
+    runs = [run_create(experiment=experiment, by=alice) for _ in range(2)]
+    for run in runs:
+        run_batch_log(run=run, by=alice, metrics=[("loss", 1.0 / (step + 1), 7, step) for step in range(150)])
+    kept = run_create(experiment=experiment_create(by=alice, name="Kept"), by=alice)
+    run_metrics_log(run=kept, by=alice, metrics=[("loss", 0.5, 7, 0)])
+    foreign_keys = [
+        constraint
+        for constraint in connection.introspection.get_constraints(
+            connection.cursor(), Metric._meta.db_table
+        ).values()
+        if constraint["foreign_key"]
+    ]
+    assert foreign_keys == []
+
+    runs[0].delete()
+    assert not Metric.objects.filter(run_id=runs[0].pk).exists()
+    assert Metric.objects.filter(run_id=runs[1].pk).count() == 150
+    experiment.delete()
+    assert not Metric.objects.filter(run_id=runs[1].pk).exists()
+    assert list(Metric.objects.filter(run=kept).values_list("value", flat=True)) == [0.5]
