@@ -9,7 +9,7 @@ PostgreSQL; MLflow runs `mlflow server` with its SQLite backend, from its own ve
 mlflow's pins conflict with ours). The client is the mlflow-skinny of our venv for both.
 
     python -m benchmarks mlflow_tracking [-- --backend sqlite|postgres|both --runs 20 --points 1000
-        --singles 100 --params 10 --preload-runs 1000 --preload-points 1000 --repeat 20 --rounds 3
+        --singles 100 --params 10 --preload-runs 1000 --preload-points 1000 --repeat 20 --rounds 5
         --no-preload]
 
 All servers run at once; each round runs the script against each of them in turn (the others
@@ -701,7 +701,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--preload-runs", type=int, default=1000)
     parser.add_argument("--preload-points", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes, the same for both")
-    parser.add_argument("--rounds", type=int, default=3, help="each server measured once per round; medians")
+    parser.add_argument("--rounds", type=int, default=5, help="each server measured once per round; medians")
     parser.add_argument("--no-preload", action="store_true")
     parser.add_argument("--atrium-only", action="store_true", help="skip mlflow server (no comparison)")
     options = parser.parse_args(argv)
