@@ -145,6 +145,7 @@ def _token_user_with_run(raw_token: str, run_id: str, action: str, metrics: list
         raise _unauthenticated(INVALID_TOKEN_MESSAGE)
     access = row[user_columns + 2 :]
     run = tracking_selectors.run_for_logging(user=user, run_id=run_id, row=access, action=action)
+    # The columns added after the run's access: run_pk, then may_log (whether the statement wrote).
     logged = logging_statement is not None and bool(access[tracking_selectors.RUN_ACCESS_WIDTH + 1])
     return user, run, logged
 

@@ -320,7 +320,7 @@ def _experiment_allows(
 RUN_ACCESS_COLUMNS = (
     "r.id, r.uuid, r.name, r.lifecycle_stage, r.experiment_id, e.team_id, e.visibility, m.role"
 )
-RUN_ACCESS_WIDTH = 8
+RUN_ACCESS_WIDTH = len(RUN_ACCESS_COLUMNS.split(","))  # a statement may add columns after these
 
 
 @statement_cache
