@@ -3,10 +3,11 @@
 Issue 4's workload: 20 runs × (10 params + 1,000 metric points by log_batch + 100 single
 log_metric calls), then a filtered search_runs and a metric-history read, and every point read
 back; then the same again with 1,000 runs and 1,000,000 metric points preloaded (bulk SQL inserts
-straight into each server's tables). Atrium runs under gunicorn with DEBUG off, on SQLite and on
-PostgreSQL; MLflow runs `mlflow server` with its SQLite backend, from its own venv
-(requirements/bench-mlflow.txt, installed into <var>/bench-mlflow-venv on first use, because
-mlflow's pins conflict with ours). The client is the mlflow-skinny of our venv for both.
+straight into each server's tables). Atrium runs under gunicorn as deployed
+(portal/gunicorn.conf.py) with DEBUG off, on SQLite and on PostgreSQL; MLflow runs `mlflow server`
+with its SQLite backend, from its own venv (requirements/bench-mlflow.txt, installed into
+<var>/bench-mlflow-venv on first use, because mlflow's pins conflict with ours). The client is the
+mlflow-skinny of our venv for both.
 
     python -m benchmarks mlflow_tracking [-- --backend sqlite|postgres|both --runs 20 --points 1000
         --singles 100 --params 10 --preload-runs 1000 --preload-points 1000 --repeat 20 --rounds 5
@@ -474,11 +475,7 @@ def child_floor(uri: str, runs: int, points: int, singles: int, repeat: int) -> 
 def _floor_server(options):
     """`floor_app` under gunicorn with Atrium's settings; yields the floor client's arguments and process."""
     port = _free_port()
-    command = [
-        sys.executable, "-m", "gunicorn", "benchmarks.mlflow_tracking:floor_app",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(options.workers),
-        "--access-logfile", "/dev/null", "--timeout", "3600",
-    ]  # fmt: skip
+    command = _gunicorn_command("benchmarks.mlflow_tracking:floor_app", port, options.workers)
     env = {**os.environ, "BENCH_FLOOR_POINTS": str(options.points)}
     with _server(command, env, f"http://127.0.0.1:{port}/health", BENCH_DIR / "floor.log") as process:
         args = ["floor", f"http://127.0.0.1:{port}", str(options.runs), str(options.points)]
@@ -486,6 +483,17 @@ def _floor_server(options):
 
 
 # --- orchestration ---------------------------------------------------------------------------------
+def _gunicorn_command(app: str, port: int, workers: int) -> list[str]:
+    """gunicorn as a deployment runs it (portal/gunicorn.conf.py), on `port` with `workers`."""
+    return [
+        sys.executable, "-m", "gunicorn", app, "--config", str(ROOT / "portal" / "gunicorn.conf.py"),
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        # A long timeout: the server is stopped (SIGSTOP) during the other servers' turns, and
+        # gunicorn would take its silent workers for hung ones.
+        "--timeout", "3600",
+    ]  # fmt: skip
+
+
 @contextlib.contextmanager
 def _atrium_server(backend: str, options, *, preload: bool):
     """Atrium on `backend` (a fresh database, preloaded if asked) under gunicorn.
@@ -514,12 +522,7 @@ def _atrium_server(backend: str, options, *, preload: bool):
             flush=True,
         )
     port = _free_port()
-    command = [
-        sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        # A long timeout: the server is stopped (SIGSTOP) during the other servers' turns, and
-        # gunicorn would take its silent workers for hung ones.
-        "--workers", str(options.workers), "--access-logfile", "/dev/null", "--timeout", "3600",
-    ]  # fmt: skip
+    command = _gunicorn_command("portal.wsgi:application", port, options.workers)
     log = BENCH_DIR / f"atrium-{backend}.log"
     with _server(command, env, f"http://127.0.0.1:{port}/healthz", log) as process:
         yield _client_args(f"http://127.0.0.1:{port}", token, options), process

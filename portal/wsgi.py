@@ -1,4 +1,4 @@
-"""WSGI entry point (gunicorn portal.wsgi)."""
+"""WSGI entry point (`gunicorn -c portal/gunicorn.conf.py portal.wsgi`)."""
 
 import os
 
