@@ -351,67 +351,85 @@ def _timed_points(
     return batch_seconds
 
 
-# --- child: the client script (the same for both servers) --------------------------------------------
-def child_client(
-    uri: str, token: str, runs: int, points: int, singles: int, params: int, repeat: int
-) -> dict:
+# --- the client script, step by step (the same for every server) ----------------------------------
+def _mlflow_client(uri: str, token: str):
     os.environ["MLFLOW_TRACKING_URI"] = uri
     if token:
         os.environ["MLFLOW_TRACKING_TOKEN"] = token
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "3"  # a worker restart must not end the run
     import mlflow
-    from mlflow.entities import Param
 
-    client = mlflow.MlflowClient()
-    experiment = client.get_experiment_by_name(EXPERIMENT)
-    experiment_id = experiment.experiment_id if experiment else client.create_experiment(EXPERIMENT)
-    batch_seconds, single_latencies, run_ids = 0.0, [], []
-    base = int(time.time() * 1000)
-    started = time.perf_counter()
-    for index in range(runs):
-        run_id = client.create_run(experiment_id, run_name=f"bench-{index}").info.run_id
-        run_ids.append(run_id)
-        client.log_batch(run_id, params=[Param(f"p{i}", str((index + i) % 10)) for i in range(params)])
-        batch_seconds += _timed_points(client, run_id, index, base, points, singles, single_latencies)
-        client.set_terminated(run_id)
-    script_seconds = time.perf_counter() - started
+    return mlflow.MlflowClient()
 
-    search_latencies, found = [], 0
-    for _ in range(repeat):
+
+class ClientScript:
+    """The issue's client script, cut into the steps `_measure_in_rounds` interleaves across the
+    servers: one run's writes (`run`), one filtered search (`search`), one metric-history read
+    (`history`), and at the end every point read back and checked (`read_back`)."""
+
+    steps = ("run", "search", "history", "read_back")
+
+    def __init__(self, uri: str, token: str, points: int, singles: int, params: int):
+        self.client = _mlflow_client(uri, token)
+        experiment = self.client.get_experiment_by_name(EXPERIMENT)
+        self.experiment_id = (
+            experiment.experiment_id if experiment else self.client.create_experiment(EXPERIMENT)
+        )
+        self.points, self.singles, self.params = points, singles, params
+        self.base = int(time.time() * 1000)
+        self.run_ids: list[str] = []
+
+    def run(self, index: int) -> dict:
+        from mlflow.entities import Param
+
+        started = time.perf_counter()
+        run_id = self.client.create_run(self.experiment_id, run_name=f"bench-{index}").info.run_id
+        self.run_ids.append(run_id)
+        self.client.log_batch(
+            run_id, params=[Param(f"p{i}", str((index + i) % 10)) for i in range(self.params)]
+        )
+        singles: list[float] = []
+        batch = _timed_points(self.client, run_id, index, self.base, self.points, self.singles, singles)
+        self.client.set_terminated(run_id)
+        return {"batch_s": batch, "singles_s": singles, "script_s": time.perf_counter() - started}
+
+    def search(self, index: int) -> dict:
         tick = time.perf_counter()
-        found = len(client.search_runs([experiment_id], FILTER, order_by=ORDER_BY, max_results=100))
-        search_latencies.append(time.perf_counter() - tick)
-    history_latencies = []
-    for index in range(repeat):
+        found = self.client.search_runs([self.experiment_id], FILTER, order_by=ORDER_BY, max_results=100)
+        return {"search_s": time.perf_counter() - tick, "found": len(found)}
+
+    def history(self, index: int) -> dict:
         tick = time.perf_counter()
-        history = client.get_metric_history(run_ids[index % len(run_ids)], "loss")
-        history_latencies.append(time.perf_counter() - tick)
-        assert len(history) == points, f"history has {len(history)} points, expected {points}"
+        history = self.client.get_metric_history(self.run_ids[index % len(self.run_ids)], "loss")
+        seconds = time.perf_counter() - tick
+        assert len(history) == self.points, f"history has {len(history)} points, expected {self.points}"
+        return {"history_s": seconds}
 
-    # Every point read back, and checked.
-    read_back = 0
-    for index, run_id in enumerate(run_ids):
-        loss = client.get_metric_history(run_id, "loss")
-        acc = client.get_metric_history(run_id, "acc")
-        expected = [(step, 1.0 / (step + 1) + index / 1000) for step in range(points)]
-        assert sorted((m.step, m.value) for m in loss) == expected, f"run {index}: loss points differ"
-        assert sorted(m.step for m in acc) == list(range(singles)), f"run {index}: acc points differ"
-        read_back += len(loss) + len(acc)
+    def read_back(self, index: int) -> dict:
+        read_back = 0
+        for number, run_id in enumerate(self.run_ids):
+            loss = self.client.get_metric_history(run_id, "loss")
+            acc = self.client.get_metric_history(run_id, "acc")
+            expected = [(step, 1.0 / (step + 1) + number / 1000) for step in range(self.points)]
+            assert sorted((m.step, m.value) for m in loss) == expected, f"run {number}: loss points differ"
+            assert sorted(m.step for m in acc) == list(range(self.singles)), (
+                f"run {number}: acc points differ"
+            )
+            read_back += len(loss) + len(acc)
+        return {"points_read_back": read_back}
 
-    def median_ms(values):
-        return statistics.median(values) * 1000
 
-    return {
-        "log_batch_points_per_s": runs * points / batch_seconds,
-        "log_batch_ms": batch_seconds / runs * 1000,
-        "log_metric_calls_per_s": len(single_latencies) / sum(single_latencies),
-        "log_metric_ms": median_ms(single_latencies),
-        "search_ms": median_ms(search_latencies),
-        "search_found": found,
-        "history_ms": median_ms(history_latencies),
-        "script_s": script_seconds,
-        "points_read_back": read_back,
-    }
+def child_session(kind: str, uri: str, token: str, points: int, singles: int, params: int) -> None:
+    """Serve one script's steps over stdin/stdout: a line `<step> <index>` in, a JSON line out.
+    Whatever else is printed (the client prints a link when a run ends) goes to stderr."""
+    replies, sys.stdout = sys.stdout, sys.stderr
+    script = (FloorScript if kind == "floor" else ClientScript)(uri, token, points, singles, params)
+    print(json.dumps({"ready": True}), file=replies, flush=True)
+    for line in sys.stdin:
+        step, index = line.split()
+        if step not in script.steps:
+            raise SystemExit(f"unknown step {step!r}")
+        print(json.dumps(getattr(script, step)(int(index))), file=replies, flush=True)
 
 
 # --- the floor: the same client against a server that does nothing --------------------------------
@@ -446,29 +464,29 @@ def floor_app(environ, start_response):
     return [body]
 
 
-def child_floor(uri: str, runs: int, points: int, singles: int, repeat: int) -> dict:
-    """The script's timed calls (log_batch, single log_metric, history) against `floor_app`."""
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    os.environ["MLFLOW_TRACKING_TOKEN"] = "floor"  # noqa: S105 - sent as the real script sends its token
-    import mlflow
+class FloorScript:
+    """The script's timed calls (each run's log_batch and single log_metric calls, history reads)
+    against `floor_app`; it has no runs to search or read back."""
 
-    client = mlflow.MlflowClient()
-    base = int(time.time() * 1000)
-    batch_seconds, single_latencies, history_latencies = 0.0, [], []
-    for index in range(runs):
-        batch_seconds += _timed_points(client, FLOOR_RUN_ID, index, base, points, singles, single_latencies)
-    for _ in range(repeat):
+    steps = ("run", "history")
+
+    def __init__(self, uri: str, token: str, points: int, singles: int, params: int):
+        self.client = _mlflow_client(uri, token or "floor")  # sent as the real script sends its token
+        self.points, self.singles = points, singles
+        self.base = int(time.time() * 1000)
+
+    def run(self, index: int) -> dict:
+        started = time.perf_counter()
+        singles: list[float] = []
+        batch = _timed_points(self.client, FLOOR_RUN_ID, index, self.base, self.points, self.singles, singles)
+        return {"batch_s": batch, "singles_s": singles, "script_s": time.perf_counter() - started}
+
+    def history(self, index: int) -> dict:
         tick = time.perf_counter()
-        history = client.get_metric_history(FLOOR_RUN_ID, "loss")
-        history_latencies.append(time.perf_counter() - tick)
-        assert len(history) == points, f"history has {len(history)} points, expected {points}"
-    return {
-        "log_batch_points_per_s": runs * points / batch_seconds,
-        "log_batch_ms": batch_seconds / runs * 1000,
-        "log_metric_calls_per_s": len(single_latencies) / sum(single_latencies),
-        "log_metric_ms": statistics.median(single_latencies) * 1000,
-        "history_ms": statistics.median(history_latencies) * 1000,
-    }
+        history = self.client.get_metric_history(FLOOR_RUN_ID, "loss")
+        seconds = time.perf_counter() - tick
+        assert len(history) == self.points, f"history has {len(history)} points, expected {self.points}"
+        return {"history_s": seconds}
 
 
 @contextlib.contextmanager
@@ -478,8 +496,7 @@ def _floor_server(options):
     command = _gunicorn_command("benchmarks.mlflow_tracking:floor_app", port, options.workers)
     env = {**os.environ, "BENCH_FLOOR_POINTS": str(options.points)}
     with _server(command, env, f"http://127.0.0.1:{port}/health", BENCH_DIR / "floor.log") as process:
-        args = ["floor", f"http://127.0.0.1:{port}", str(options.runs), str(options.points)]
-        yield [*args, str(options.singles), str(options.repeat)], process
+        yield _session_args("floor", f"http://127.0.0.1:{port}", "", options), process
 
 
 # --- orchestration ---------------------------------------------------------------------------------
@@ -525,7 +542,7 @@ def _atrium_server(backend: str, options, *, preload: bool):
     command = _gunicorn_command("portal.wsgi:application", port, options.workers)
     log = BENCH_DIR / f"atrium-{backend}.log"
     with _server(command, env, f"http://127.0.0.1:{port}/healthz", log) as process:
-        yield _client_args(f"http://127.0.0.1:{port}", token, options), process
+        yield _session_args("client", f"http://127.0.0.1:{port}", token, options), process
 
 
 @contextlib.contextmanager
@@ -559,14 +576,45 @@ def _mlflow_server(options, *, preload: bool):
                 f"  preloaded MLflow/sqlite: {loaded['points']:,} points in {loaded['seconds']:.1f} s",
                 flush=True,
             )
-        yield _client_args(uri, "", options), process
+        yield _session_args("client", uri, "", options), process
 
 
-def _client_args(uri: str, token: str, options) -> list[str]:
-    return [
-        "client", uri, token, str(options.runs), str(options.points), str(options.singles),
-        str(options.params), str(options.repeat),
-    ]  # fmt: skip
+def _session_args(kind: str, uri: str, token: str, options) -> list[str]:
+    return [kind, uri, token, str(options.points), str(options.singles), str(options.params)]
+
+
+class Session:
+    """A client script (`child_session`) running in its own process, driven one step at a time."""
+
+    def __init__(self, args: list[str], log: Path):
+        self.log = log.open("w")
+        self.process = subprocess.Popen(  # noqa: S603 - this module
+            [sys.executable, "-m", "benchmarks.mlflow_tracking", "--child", "session", *args],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        self.steps = FloorScript.steps if args[0] == "floor" else ClientScript.steps
+        self._reply()  # {"ready": true} once the client has found or made the experiment
+
+    def step(self, name: str, index: int) -> dict:
+        self.process.stdin.write(f"{name} {index}\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def _reply(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait()
+            raise RuntimeError(f"client session failed:\n{Path(self.log.name).read_text()[-3000:]}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.log.close()
 
 
 ROWS = [
@@ -601,13 +649,15 @@ def _table(title: str, atrium: dict[str, dict], mlflow: dict) -> str:
 
 
 def _measure_in_rounds(options, backends: list[str], *, preload: bool) -> dict[str, list[dict]]:
-    """Every server up at once, the client script run against each in turn, `options.rounds` times.
+    """Every server up at once and the client script run against each, step by step, `options.rounds` times.
 
-    The machine's speed drifts by as much as 2x over minutes, so servers measured one after the
-    other compare their moments as much as themselves. Here each round takes every server once,
-    in a rotated order, and the figures are the medians over rounds. The servers not being
-    measured are stopped (SIGSTOP): MLflow's idle job consumers must not take CPU from Atrium's
-    turn, nor Atrium's workers from MLflow's.
+    The machine's speed drifts by as much as 2× over minutes, so servers measured one after the
+    other compare their moments as much as themselves. Here a round runs one client script per
+    server, and the scripts take turns at every step (one run's writes, one search, one history
+    read), in an order rotated from step to step: every server meets the same moments, a few
+    hundred milliseconds apart. The servers not taking their turn are stopped (SIGSTOP), so
+    MLflow's idle job consumers take no CPU from Atrium's turn, nor Atrium's workers from
+    MLflow's. Each figure is the median over the rounds.
     """
     with contextlib.ExitStack() as stack:
         servers: dict[str, tuple] = {}
@@ -621,16 +671,72 @@ def _measure_in_rounds(options, backends: list[str], *, preload: bool) -> dict[s
             servers["mlflow"] = stack.enter_context(_mlflow_server(options, preload=preload))
             servers["floor"] = stack.enter_context(_floor_server(options))
         stack.callback(_resume, [process for _, process in servers.values()])  # before they are stopped
-        names = list(servers)
-        rounds: dict[str, list[dict]] = {name: [] for name in names}
+        rounds: dict[str, list[dict]] = {name: [] for name in servers}
+        # A warm-up round of one run, not counted: a server's first calls after it starts (MLflow's
+        # job consumers starting, Atrium's first statements being prepared) are not its pace.
+        print("  warm-up", flush=True)
+        _interleaved_round(servers, argparse.Namespace(**{**vars(options), "runs": 1, "repeat": 1}), 0)
         for index in range(options.rounds):
-            order = names[index % len(names) :] + names[: index % len(names)]
-            print(f"  round {index + 1}/{options.rounds}: {', '.join(order)}", flush=True)
-            for name in order:
-                for other, (_, process) in servers.items():
-                    _signal_group(process, signal.SIGCONT if other == name else signal.SIGSTOP)
-                rounds[name].append(_child(*servers[name][0]))
+            print(f"  round {index + 1}/{options.rounds}", flush=True)
+            replies = _interleaved_round(servers, options, index)
+            for name, steps in replies.items():
+                rounds[name].append(_round_result(steps, options))
         return rounds
+
+
+def _interleaved_round(servers: dict[str, tuple], options, index: int) -> dict[str, list[tuple[str, dict]]]:
+    """One client script per server, their steps taken in turns: {server: [(step, reply), ...]}."""
+
+    def only(name: str) -> None:
+        for other, (_, process) in servers.items():
+            _signal_group(process, signal.SIGCONT if other == name else signal.SIGSTOP)
+
+    names = list(servers)
+    sessions: dict[str, Session] = {}
+    try:
+        for name, (args, _) in servers.items():
+            only(name)
+            sessions[name] = Session(args, BENCH_DIR / f"session-{name}.log")
+        steps = [("run", i) for i in range(options.runs)]
+        steps += [("search", i) for i in range(options.repeat)]
+        steps += [("history", i) for i in range(options.repeat)]
+        steps.append(("read_back", 0))
+        replies: dict[str, list[tuple[str, dict]]] = {name: [] for name in names}
+        for number, (step, step_index) in enumerate(steps):
+            turn = (index + number) % len(names)
+            for name in names[turn:] + names[:turn]:
+                if step in sessions[name].steps:
+                    only(name)
+                    replies[name].append((step, sessions[name].step(step, step_index)))
+        return replies
+    finally:
+        _resume([process for _, process in servers.values()])
+        for session in sessions.values():
+            session.close()
+
+
+def _round_result(steps: list[tuple[str, dict]], options) -> dict:
+    """One server's figures for one round, from its script's step replies."""
+    runs = [reply for step, reply in steps if step == "run"]
+    batch_seconds = sum(reply["batch_s"] for reply in runs)
+    singles = [latency for reply in runs for latency in reply["singles_s"]]
+    history = [reply["history_s"] for step, reply in steps if step == "history"]
+    result = {
+        "log_batch_points_per_s": len(runs) * options.points / batch_seconds,
+        "log_batch_ms": batch_seconds / len(runs) * 1000,
+        "log_metric_calls_per_s": len(singles) / sum(singles),
+        "log_metric_ms": statistics.median(singles) * 1000,
+        "history_ms": statistics.median(history) * 1000,
+    }
+    searches = [reply for step, reply in steps if step == "search"]
+    if searches:
+        result["search_ms"] = statistics.median(reply["search_s"] for reply in searches) * 1000
+        result["search_found"] = searches[-1]["found"]
+        result["script_s"] = sum(reply["script_s"] for reply in runs)
+        result["points_read_back"] = next(reply for step, reply in steps if step == "read_back")[
+            "points_read_back"
+        ]
+    return result
 
 
 def _signal_group(process, signum) -> None:
@@ -682,14 +788,13 @@ def _rounds_table(rounds: dict[str, list[dict]], backends: list[str]) -> str:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--child"]:
         kind, args = argv[1], argv[2:]
+        if kind == "session":
+            child_session(args[0], args[1], args[2], *map(int, args[3:]))
+            return 0
         if kind == "atrium-setup":
             result = child_atrium_setup(args[0])
-        elif kind == "atrium-preload":
-            result = child_atrium_preload(args[0], int(args[1]), int(args[2]))
-        elif kind == "floor":
-            result = child_floor(args[0], *map(int, args[1:]))
         else:
-            result = child_client(args[0], args[1], *map(int, args[2:]))
+            result = child_atrium_preload(args[0], int(args[1]), int(args[2]))
         print(json.dumps(result))
         return 0
     # A SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the servers' process groups are stopped.
