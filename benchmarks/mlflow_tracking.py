@@ -614,6 +614,7 @@ class Session:
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=60)
+        self.process.stdout.close()
         self.log.close()
 
 
