@@ -13,8 +13,8 @@ mlflow-skinny of our venv for both.
         --singles 100 --params 10 --preload-runs 1000 --preload-points 1000 --repeat 20 --rounds 5
         --no-preload]
 
-All servers run at once; each round runs the script against each of them in turn (the others
-stopped), in a rotated order, and the figures are the medians over the rounds (see
+All servers run at once; in each round one client script per server runs, the scripts taking turns
+at every step (the others stopped), and the figures are the medians over the rounds (see
 _measure_in_rounds).
 
 Targets: Atrium ≥ 3× MLflow's throughput for single log_metric calls and for log_batch; search and
@@ -362,6 +362,15 @@ def _mlflow_client(uri: str, token: str):
     return mlflow.MlflowClient()
 
 
+def _timed_history(client, run_id: str, points: int) -> dict:
+    """One timed read of `run_id`'s `loss` history, which must hold `points` points."""
+    tick = time.perf_counter()
+    history = client.get_metric_history(run_id, "loss")
+    seconds = time.perf_counter() - tick
+    assert len(history) == points, f"history has {len(history)} points, expected {points}"
+    return {"history_s": seconds}
+
+
 class ClientScript:
     """The issue's client script, cut into the steps `_measure_in_rounds` interleaves across the
     servers: one run's writes (`run`), one filtered search (`search`), one metric-history read
@@ -399,11 +408,7 @@ class ClientScript:
         return {"search_s": time.perf_counter() - tick, "found": len(found)}
 
     def history(self, index: int) -> dict:
-        tick = time.perf_counter()
-        history = self.client.get_metric_history(self.run_ids[index % len(self.run_ids)], "loss")
-        seconds = time.perf_counter() - tick
-        assert len(history) == self.points, f"history has {len(history)} points, expected {self.points}"
-        return {"history_s": seconds}
+        return _timed_history(self.client, self.run_ids[index % len(self.run_ids)], self.points)
 
     def read_back(self, index: int) -> dict:
         read_back = 0
@@ -423,7 +428,7 @@ def child_session(kind: str, uri: str, token: str, points: int, singles: int, pa
     """Serve one script's steps over stdin/stdout: a line `<step> <index>` in, a JSON line out.
     Whatever else is printed (the client prints a link when a run ends) goes to stderr."""
     replies, sys.stdout = sys.stdout, sys.stderr
-    script = (FloorScript if kind == "floor" else ClientScript)(uri, token, points, singles, params)
+    script = SCRIPTS[kind](uri, token, points, singles, params)
     print(json.dumps({"ready": True}), file=replies, flush=True)
     for line in sys.stdin:
         step, index = line.split()
@@ -482,11 +487,10 @@ class FloorScript:
         return {"batch_s": batch, "singles_s": singles, "script_s": time.perf_counter() - started}
 
     def history(self, index: int) -> dict:
-        tick = time.perf_counter()
-        history = self.client.get_metric_history(FLOOR_RUN_ID, "loss")
-        seconds = time.perf_counter() - tick
-        assert len(history) == self.points, f"history has {len(history)} points, expected {self.points}"
-        return {"history_s": seconds}
+        return _timed_history(self.client, FLOOR_RUN_ID, self.points)
+
+
+SCRIPTS = {"client": ClientScript, "floor": FloorScript}
 
 
 @contextlib.contextmanager
@@ -596,7 +600,7 @@ class Session:
             stderr=self.log,
             text=True,
         )
-        self.steps = FloorScript.steps if args[0] == "floor" else ClientScript.steps
+        self.steps = SCRIPTS[args[0]].steps
         self._reply()  # {"ready": true} once the client has found or made the experiment
 
     def step(self, name: str, index: int) -> dict:
