@@ -18,7 +18,7 @@ import functools
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 def _preparing_cursor_classes():
@@ -51,17 +51,18 @@ _CLASSES = None
 def prepared_cursor():
     """A cursor (Django's wrapper) whose statements PostgreSQL plans once per connection."""
     global _CLASSES  # noqa: PLW0603 - the classes are made once, on first use (psycopg is optional)
-    if connection.vendor != "postgresql" or not getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
-        with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # the thread's own; looked up once, not at every attribute
+    if db.vendor != "postgresql" or not getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
+        with db.cursor() as cursor:
             yield cursor
         return
     if _CLASSES is None:
         _CLASSES = _preparing_cursor_classes()
     preparing_cursor, debug_wrapper = _CLASSES
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = preparing_cursor(connection.connection)
-    cursor = debug_wrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    raw = preparing_cursor(db.connection)
+    cursor = debug_wrapper(raw, db) if db.queries_logged else db.make_cursor(raw)
     with cursor:
         yield cursor
 
@@ -101,16 +102,17 @@ def _row_converters(model, alias: str, vendor: str) -> tuple[list[tuple], list[s
 def instance_from_row(model, values):
     """A model instance from a row of `model_columns(model)`, converted as the ORM would (SQLite's
     datetimes and booleans, for one)."""
-    converting, attnames = _row_converters(model, connection.alias, connection.vendor)
+    db = connections[DEFAULT_DB_ALIAS]
+    converting, attnames = _row_converters(model, db.alias, db.vendor)
     if len(values) != len(attnames):
         raise ValueError(f"{model.__name__} has {len(attnames)} columns, the row {len(values)}")
     converted = list(values)
     for position, column, converters in converting:
         value = converted[position]
         for converter in converters:
-            value = converter(value, column, connection)
+            value = converter(value, column, db)
         converted[position] = value
-    return model.from_db(connection.alias, attnames, converted)
+    return model.from_db(db.alias, attnames, converted)
 
 
 @functools.cache
