@@ -24,14 +24,14 @@ from apps.experiments.models import (
     RunInput,
 )
 from apps.experiments.search import ATTRIBUTE, METRIC, PARAM, TAG, Clause, Grammar, parse_filter
-from apps.experiments.selectors.tracking import (
-    _experiment_id,
-    _max_results,
-    _ms_to_datetime,
-    _numeric_q,
-    _string_q,
+from apps.experiments.selectors.common import (
+    experiment_pk,
+    ms_to_datetime,
+    numeric_q,
     page_token_decode,
     page_token_encode,
+    results_limit,
+    string_q,
 )
 
 SEARCH_MAX_RESULTS_DEFAULT = 100
@@ -130,7 +130,7 @@ def _json_key_q(queryset: QuerySet, field: str, clause: Clause, index: int) -> t
     alias = f"{field}_{index}"
     # Cast: a key transform compares as JSON (the value would have to be JSON-encoded); text compares as text.
     queryset = queryset.alias(**{alias: Cast(KeyTextTransform(clause.key, field), TextField())})
-    return queryset, Q(**{f"{alias}__isnull": False}) & _string_q(alias, clause.comparator, clause.value)
+    return queryset, Q(**{f"{alias}__isnull": False}) & string_q(alias, clause.comparator, clause.value)
 
 
 def _metric_q(clause: Clause) -> Q:
@@ -168,11 +168,11 @@ def _filtered(queryset: QuerySet, clauses: list[Clause], datasets: list[dict]) -
             queryset = queryset.filter(condition)
         elif clause.key in LOGGED_MODELS.numeric_attributes:
             queryset = queryset.filter(
-                _numeric_q(ATTRIBUTE_FIELDS[clause.key], clause.comparator, _ms_to_datetime(clause.value))
+                numeric_q(ATTRIBUTE_FIELDS[clause.key], clause.comparator, ms_to_datetime(clause.value))
             )
         else:
             value = _status_value(clause.value) if clause.key == "status" else clause.value
-            queryset = queryset.filter(_string_q(ATTRIBUTE_FIELDS[clause.key], clause.comparator, value))
+            queryset = queryset.filter(string_q(ATTRIBUTE_FIELDS[clause.key], clause.comparator, value))
     if datasets:
         queryset = queryset.filter(_datasets_q(datasets))
     return queryset
@@ -237,8 +237,8 @@ def logged_models_search(
     """MLflow's search_logged_models over the active models of visible experiments: a page, the next token."""
     if not experiment_ids:
         raise invalid("Missing value for required parameter 'experiment_ids'.")
-    ids = [_experiment_id(value) for value in experiment_ids]
-    limit = _max_results(
+    ids = [experiment_pk(value) for value in experiment_ids]
+    limit = results_limit(
         max_results, default=SEARCH_MAX_RESULTS_DEFAULT, threshold=SEARCH_MAX_RESULTS_THRESHOLD
     )
     offset = page_token_decode(page_token)

@@ -9,11 +9,8 @@ Python, and a page of runs is 6 queries whatever its size.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
@@ -44,10 +41,18 @@ from apps.experiments.search import (
     TAG,
     Clause,
     OrderBy,
-    like_simple,
-    like_to_regex,
     parse_filter,
     parse_order_by,
+)
+from apps.experiments.selectors.common import (
+    experiment_pk,
+    ms_to_datetime,
+    numeric_lookup,
+    numeric_q,
+    page_token_decode,
+    page_token_encode,
+    results_limit,
+    string_q,
 )
 from apps.teams.models import Membership
 
@@ -101,47 +106,7 @@ def _stage_filter(view_type: str) -> Q:
     return Q()
 
 
-# --- page tokens -----------------------------------------------------------------------------------
-def page_token_encode(offset: int) -> str:
-    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def page_token_decode(token: str | None) -> int:
-    """The offset a page token stands for; a token that is not one of ours is INVALID_PARAMETER_VALUE."""
-    if not token:
-        return 0
-    try:
-        data = json.loads(base64.b64decode(token.encode(), validate=True).decode())
-    except (binascii.Error, ValueError, UnicodeError):
-        raise invalid(f"Invalid page token, could not base64-decode: '{token[:100]}'") from None
-    offset = data.get("offset") if isinstance(data, dict) else None
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise invalid(f"Invalid page token: '{token[:100]}'")
-    return offset
-
-
-def _max_results(value: int | None, *, default: int, threshold: int) -> int:
-    if value is None:
-        return default
-    if value <= 0 or value > threshold:
-        raise invalid(
-            "Invalid value for request parameter max_results. It must be at most "
-            f"{threshold}, but got value {value}"
-            if value > 0
-            else f"Invalid value for request parameter max_results. It must be positive, got {value}"
-        )
-    return value
-
-
 # --- experiments -----------------------------------------------------------------------------------
-def _experiment_id(value) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise invalid(f"Invalid experiment ID '{value}'. Experiment ID must be a valid integer.")
-
-
 def _with_permission(queryset: QuerySet, model, user, action: str) -> QuerySet:
     if action == Action.VIEW:
         return queryset
@@ -157,7 +122,7 @@ def _check_permission(obj, action: str, what: str) -> None:
 
 def experiment_get(*, user, experiment_id, action: str = Action.VIEW) -> Experiment:
     """The experiment `experiment_id` if `user` may see it (and take `action` on it)."""
-    pk = _experiment_id(experiment_id)
+    pk = experiment_pk(experiment_id)
     queryset = Experiment.objects.restrict(user, Action.VIEW).filter(pk=pk).select_related("team")
     experiment = _with_permission(queryset, Experiment, user, action).first()
     if experiment is None:
@@ -189,55 +154,12 @@ def experiment_prefetch(queryset: QuerySet) -> QuerySet:
     return queryset.prefetch_related(Prefetch("tags", queryset=ExperimentTag.objects.order_by("key")))
 
 
-def _numeric_lookup(comparator: str) -> str:
-    return {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}[comparator]
-
-
-def _string_q(field: str, comparator: str, value) -> Q:
-    """A string comparison of MLflow's grammar as a Q on `field` (LIKE case-sensitive, ILIKE not)."""
-    if comparator == "=":
-        return Q(**{field: value})
-    if comparator == "!=":
-        return Q(**{f"{field}__isnull": False}) & ~Q(**{field: value})
-    if comparator == "IN":
-        return Q(**{f"{field}__in": list(value)})
-    if comparator == "NOT IN":
-        return Q(**{f"{field}__isnull": False}) & ~Q(**{f"{field}__in": list(value)})
-    simple = like_simple(value)
-    if comparator == "ILIKE":
-        if simple is not None:
-            lookup, text = simple
-            return Q(**{f"{field}__i{lookup}": text})
-        return Q(**{f"{field}__iregex": like_to_regex(value)})
-    # LIKE: PostgreSQL's LIKE is case-sensitive as MLflow's; SQLite's is not, so it matches by regex.
-    if simple is not None:
-        lookup, text = simple
-        if lookup == "exact":
-            return Q(**{field: text})
-        if connection.vendor == "postgresql":
-            return Q(**{f"{field}__{lookup}": text})
-    return Q(**{f"{field}__regex": like_to_regex(value)})
-
-
-def _numeric_q(field: str, comparator: str, value) -> Q:
-    if comparator == "!=":
-        return Q(**{f"{field}__isnull": False}) & ~Q(**{field: value})
-    return Q(**{f"{field}__{_numeric_lookup(comparator)}": value})
-
-
-def _ms_to_datetime(value: float) -> datetime:
-    try:
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise invalid(f"Invalid timestamp {value}: expected milliseconds since the epoch.") from None
-
-
 def _experiment_clause_q(clause: Clause) -> Q:
     if clause.kind == TAG:
         return _key_value_q(ExperimentTag, "experiment_id", clause)
     field = EXPERIMENT_ATTRIBUTE_FIELDS[clause.key]
     if clause.key in {"creation_time", "last_update_time"}:
-        return _numeric_q(field, clause.comparator, _ms_to_datetime(clause.value))
+        return numeric_q(field, clause.comparator, ms_to_datetime(clause.value))
     if clause.key == "experiment_id":
         if clause.comparator not in {"=", "!=", "IN", "NOT IN"}:
             raise invalid("experiment_id supports =, !=, IN and NOT IN only.")
@@ -246,7 +168,7 @@ def _experiment_clause_q(clause: Clause) -> Q:
         if clause.comparator in {"=", "IN"}:
             return Q(pk__in=ids)
         return ~Q(pk__in=ids)
-    return _string_q(field, clause.comparator, clause.value)
+    return string_q(field, clause.comparator, clause.value)
 
 
 def experiments_search(
@@ -260,7 +182,7 @@ def experiments_search(
 ) -> tuple[list[Experiment], str | None]:
     """MLflow's search_experiments over the experiments `user` sees; returns a page and the next token."""
     view_type = view_type_parse(view_type)
-    limit = _max_results(
+    limit = results_limit(
         max_results, default=EXPERIMENTS_MAX_RESULTS_DEFAULT, threshold=EXPERIMENTS_MAX_RESULTS_THRESHOLD
     )
     offset = page_token_decode(page_token)
@@ -425,7 +347,7 @@ def _key_value_q(model, owner_field: str, clause: Clause) -> Q:
         return ~Q(Exists(rows))
     if clause.comparator == "IS NOT NULL":
         return Q(Exists(rows))
-    return Q(Exists(rows.filter(_string_q("value", clause.comparator, clause.value))))
+    return Q(Exists(rows.filter(string_q("value", clause.comparator, clause.value))))
 
 
 def _metric_q(clause: Clause) -> Q:
@@ -434,7 +356,7 @@ def _metric_q(clause: Clause) -> Q:
     if clause.comparator == "!=":
         condition = Q(is_nan=True) | ~Q(value=value)
     else:
-        condition = Q(is_nan=False, **{f"value__{_numeric_lookup(clause.comparator)}": value})
+        condition = Q(is_nan=False, **{f"value__{numeric_lookup(clause.comparator)}": value})
     return Q(Exists(rows.filter(condition)))
 
 
@@ -443,7 +365,7 @@ def _dataset_q(clause: Clause) -> Q:
     return Q(
         Exists(
             RunInput.objects.filter(run_id=OuterRef("pk")).filter(
-                _string_q(field, clause.comparator, clause.value)
+                string_q(field, clause.comparator, clause.value)
             )
         )
     )
@@ -461,8 +383,8 @@ def run_clause_q(clause: Clause) -> Q:
         return _dataset_q(clause)
     field = RUN_ATTRIBUTE_FIELDS[clause.key]
     if clause.key in {"start_time", "end_time"}:
-        return _numeric_q(field, clause.comparator, clause.value)
-    return _string_q(field, clause.comparator, clause.value)
+        return numeric_q(field, clause.comparator, clause.value)
+    return string_q(field, clause.comparator, clause.value)
 
 
 def run_order_expressions(terms: list[OrderBy]) -> tuple[dict, list]:
@@ -494,7 +416,7 @@ def runs_queryset(
 ) -> QuerySet:
     """The ordered, filtered runs of the given experiments that `user` may see (not yet sliced)."""
     view_type = view_type_parse(run_view_type)
-    ids = [_experiment_id(value) for value in experiment_ids]
+    ids = [experiment_pk(value) for value in experiment_ids]
     clauses = parse_filter(filter_string)
     terms = parse_order_by(order_by)
     visible = Experiment.objects.restrict(user, Action.VIEW).filter(pk__in=ids).values("pk")
@@ -679,7 +601,7 @@ def runs_search(
     `RunPage.parts` holding the rest as plain tuples (for the MLflow API, which only serializes
     them; its statement is compiled once per distinct search, see `_run_page_statement`).
     """
-    limit = _max_results(
+    limit = results_limit(
         max_results, default=SEARCH_MAX_RESULTS_DEFAULT, threshold=SEARCH_MAX_RESULTS_THRESHOLD
     )
     offset = page_token_decode(page_token)
@@ -723,7 +645,7 @@ def metric_history(
     offset = page_token_decode(page_token)
     limit = None
     if max_results is not None:
-        limit = _max_results(
+        limit = results_limit(
             max_results, default=METRIC_HISTORY_MAX_RESULTS, threshold=METRIC_HISTORY_MAX_RESULTS
         )
     quote = connection.ops.quote_name
