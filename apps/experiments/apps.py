@@ -7,8 +7,11 @@ class ExperimentsConfig(AppConfig):
     verbose_name = "Experiments"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
         from apps.core.assets import register_asset
-        from apps.experiments.models import Experiment, LoggedModel, Run
+        from apps.experiments.models import Artifact, Experiment, LoggedModel, Run
+        from apps.experiments.services.artifacts import artifact_row_deleted
 
         register_asset(Experiment, label="Experiment", icon="flask", section="experiments")
         register_asset(Run, label="Run", icon="player-play", section="experiments")
@@ -17,3 +20,6 @@ class ExperimentsConfig(AppConfig):
 
         search_documents.register()
         import apps.experiments.training.jobs  # noqa: F401 - registers experiments.train and experiments.reproduce
+
+        # A file leaves storage with its index row, however the row goes (a hard delete cascades).
+        post_delete.connect(artifact_row_deleted, sender=Artifact, dispatch_uid="experiments-artifact-file")

@@ -481,7 +481,8 @@ def artifact_delete(
     """Delete the file at `path`, or everything under the folder `path` ("" = the whole root).
 
     Returns how many files went; the index rows go in the transaction, the stored files after it
-    commits. A path with nothing under it deletes nothing (as MLflow's delete-artifacts does).
+    commits (`artifact_row_deleted`). A path with nothing under it deletes nothing (as MLflow's
+    delete-artifacts does).
     """
     owner = _owner(run, logged_model)
     path = artifact_path_clean(path, allow_root=True)
@@ -489,17 +490,22 @@ def artifact_delete(
     if path:
         rows = rows.filter(Q(path=path) | Q(path__startswith=f"{path}/"))
     doomed = list(rows)
-    names = [artifact.storage_name for artifact in doomed]
     with acting_user(by), transaction.atomic():
         for artifact in doomed:
-            artifact.delete()
-
-        def remove_files() -> None:
-            for name in names:
-                try:
-                    default_storage.delete(name)
-                except OSError:
-                    logger.exception("Could not delete stored artifact %s", name)
-
-        transaction.on_commit(remove_files)
+            artifact.delete()  # its file goes once this commits (artifact_row_deleted)
     return len(doomed)
+
+
+def artifact_row_deleted(sender, instance: Artifact, **kwargs) -> None:
+    """An index row is gone, deleted here or with its run, logged model or experiment (an officer's
+    hard delete in the admin cascades): its stored file goes once the deletion commits, and stays
+    if it rolls back. Connected to Artifact's post_delete in ExperimentsConfig.ready()."""
+    name = instance.storage_name
+
+    def remove_file() -> None:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.exception("Could not delete stored artifact %s", name)
+
+    transaction.on_commit(remove_file)

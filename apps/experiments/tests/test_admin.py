@@ -1,9 +1,11 @@
 """Experiments, runs and logged models in the data-officer admin: scoped, logged facts read-only."""
 
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from apps.experiments.models import Experiment, LoggedModel, Run
+from apps.experiments.services.artifacts import artifact_store_bytes
 from apps.experiments.services.tracking import experiment_create
 from apps.experiments.tests.test_api import make_run
 
@@ -169,6 +171,19 @@ def test_soft_delete_and_restore_actions_keep_history(officer, olivia, fraud_run
     officer.post(runs, {"action": "delete_softly", "_selected_action": [fraud_run.pk]})
     fraud_run.refresh_from_db()
     assert fraud_run.lifecycle_stage == "deleted" and fraud_run.history.first().history_user == olivia
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_officers_hard_delete_removes_the_runs_files_from_storage(
+    officer, fraud_run, alice, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    stored = artifact_store_bytes(run=fraud_run, path="model/MLmodel", content=b"flavors: {}", by=alice)
+    assert default_storage.exists(stored.storage_name)
+    response = officer.post(admin_url("experiments_run_delete", fraud_run.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Run.objects.filter(pk=fraud_run.pk).exists()
+    assert not default_storage.exists(stored.storage_name)
 
 
 def test_logged_models_are_read_only_for_the_officer(officer, fraud_run):

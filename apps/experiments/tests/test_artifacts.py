@@ -8,6 +8,7 @@ import os
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import transaction
 
 from apps.core.history import acting_user
 from apps.experiments.models import Artifact, Experiment, LoggedModel, Run
@@ -296,6 +297,53 @@ def test_deleting_a_folder_removes_its_files_and_rows(media, run, alice):
     assert artifact_delete(run=run, by=alice) == 2
     assert not Artifact.objects.filter(run=run).exists()
     assert not (root / "keep.txt").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hard_deleted_run_takes_its_files_and_leaves_the_others(
+    media, experiment, run, logged_model, alice
+):
+    """A run deleted for good (an officer in the admin, a cascade) leaves no file behind in storage;
+    its logged model's files and another run's stay, as do their rows."""
+    with acting_user(alice):
+        other = Run.objects.create(experiment=experiment, user=alice, name="other")
+    gone = [
+        artifact_store_bytes(run=run, path=path, content=b"x", by=alice) for path in ["a.txt", "plots/b.png"]
+    ]
+    kept = artifact_store_bytes(run=other, path="a.txt", content=b"y", by=alice)
+    model_file = artifact_store_bytes(logged_model=logged_model, path="MLmodel", content=b"m", by=alice)
+    logged_model.source_run = None
+    logged_model.save()
+    with acting_user(alice):
+        run.delete()
+    assert not any(default_storage.exists(artifact.storage_name) for artifact in gone)
+    assert default_storage.exists(kept.storage_name) and default_storage.exists(model_file.storage_name)
+    assert Artifact.objects.filter(pk__in=[kept.pk, model_file.pk]).count() == 2
+    assert Artifact.history.filter(id=gone[0].pk, history_type="-").get().history_user == alice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hard_deleted_experiment_takes_its_runs_and_models_files(
+    media, experiment, run, logged_model, alice
+):
+    files = [
+        artifact_store_bytes(run=run, path="a.txt", content=b"x", by=alice),
+        artifact_store_bytes(logged_model=logged_model, path="MLmodel", content=b"m", by=alice),
+    ]
+    with acting_user(alice):
+        experiment.delete()
+    assert not any(default_storage.exists(artifact.storage_name) for artifact in files)
+    assert not Artifact.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deletion_that_rolls_back_keeps_the_files(media, run, alice):
+    artifact = artifact_store_bytes(run=run, path="a.txt", content=b"x", by=alice)
+    with pytest.raises(RuntimeError), transaction.atomic(), acting_user(alice):
+        Run.objects.get(pk=run.pk).delete()
+        raise RuntimeError("the deletion fails after the rows went")
+    assert default_storage.exists(artifact.storage_name)
+    assert _read(run, "a.txt") == b"x"
 
 
 def test_deleting_refuses_a_hostile_path(media, run, alice):
