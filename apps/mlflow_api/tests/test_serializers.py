@@ -175,6 +175,33 @@ def test_a_cached_search_statement_still_applies_todays_permissions(alice, bob, 
     assert runs_search(user=alice, **search).runs == []
 
 
+def test_runs_create_answers_what_runs_get_then_reads_without_reading_the_run_back(client, alice, runs):
+    """The new run's JSON is made from the run just saved and its tags (one statement), not read
+    back with its five kinds of parts; it is the JSON runs/get then answers."""
+    experiment, _ = runs
+    _, token = token_issue(user=alice, name="create")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    body = {
+        "experiment_id": str(experiment.pk),
+        "start_time": 1_700_000_000_000,
+        "run_name": "fresh",
+        "tags": [{"key": "team", "value": "fraud"}, {"key": "mlflow.source.name", "value": "train.py"}],
+    }
+    client.post("/api/2.0/mlflow/runs/create", json.dumps(body), content_type="application/json", **headers)
+    with CaptureQueriesContext(connection) as queries:
+        created = client.post(
+            "/api/2.0/mlflow/runs/create", json.dumps(body), content_type="application/json", **headers
+        )
+    assert created.status_code == 200, created.json()
+    selects = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+    assert not any('FROM "experiments_latestmetric"' in sql for sql in selects), selects
+    assert not any('FROM "experiments_runinput"' in sql for sql in selects), selects
+    run = created.json()["run"]
+    fetched = client.get("/api/2.0/mlflow/runs/get", {"run_id": run["info"]["run_id"]}, **headers)
+    assert run == fetched.json()["run"]
+    assert {"key": "team", "value": "fraud"} in run["data"]["tags"]
+
+
 def test_a_single_log_metric_is_one_statement_and_no_transaction_on_postgresql(client, alice, runs):
     """The token, the run and the caller's access, the point and the run's latest value: one statement."""
     _, made = runs

@@ -190,8 +190,7 @@ def runs_create(request, args: Args) -> dict:
         tags=_pairs(args, "tags"),
         run_name=args.string("run_name", default=""),
     )
-    run = selectors.run_get(user=request.mlflow_user, run_id=run.uuid, prefetch=True)
-    return {"run": run_json(run)}
+    return {"run": run_json(run, selectors.run_parts_of_new_run(run))}
 
 
 @mlflow_endpoint("GET", atomic=False)
