@@ -56,6 +56,7 @@ from apps.experiments.models import (
     RunStatus,
     RunTag,
 )
+from apps.experiments.search_documents import SYSTEM_TAG_PREFIX
 from apps.experiments.validation import (
     MAX_DATASET_DIGEST_SIZE,
     MAX_DATASET_NAME_SIZE,
@@ -643,6 +644,8 @@ def run_create(
             RunTag,
             default_user=by,
         )
+    if any(not key.startswith(SYSTEM_TAG_PREFIX) for key in tag_values):
+        assets_changed(objects=[run])  # indexed for search on save, before its tags were written
     return run
 
 

@@ -133,3 +133,14 @@ def test_a_models_aliases_are_found_once_set(alice, fraud_team):
     assert found(alice, "champion") == set()
     registry.model_alias_set(registered_model=model, by=alice, alias="champion", version=1)
     assert ("registry.registeredmodel", "fraud-scorer") in found(alice, "champion")
+
+
+def test_a_run_started_with_its_own_tags_is_found_by_them_while_it_runs(fraud_team, alice):
+    """The run is indexed when saved, before its tags are written: with tags of its own (not
+    MLflow's system tags) it is indexed again, so it is found by them before it ends."""
+    experiment = tracking.experiment_create(team=fraud_team, by=alice, name="Tagged")
+    run = tracking.run_create(
+        experiment=experiment, by=alice, run_name="sweep-7", tags={"dataset": "chargebacks-2026q3"}
+    )
+    assert run.status == "RUNNING"
+    assert ("experiments.run", "sweep-7") in found(alice, "chargebacks-2026q3")
